@@ -1,0 +1,1 @@
+fn main() { eprintln!("freewalker-cli: not built yet"); std::process::exit(2); }

@@ -1,0 +1,5 @@
+//! `freewalker`: see [`freewalker_server::cli`].
+
+fn main() -> std::process::ExitCode {
+    freewalker_server::cli::main()
+}

@@ -1,0 +1,258 @@
+//! The test harness: a real wallet on an ephemeral port, driven through the SDK
+//! exactly as an institution would, with a clock the test controls.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use freewalker_domain::{Clock, ManualClock, SystemClock};
+use freewalker_protocol::api::{
+    AccountNo, CustomerSyncRequest, IdType, KycLevel, OrderQuery, RechargeApplyRequest, UserSyncRequest,
+};
+use freewalker_protocol::currency::Currency;
+use freewalker_protocol::signature::generate_rsa_2048;
+use freewalker_sdk::client::{RawRequest, Reply};
+use freewalker_sdk::{Client, ClientConfig};
+use freewalker_server::app::{self, AppState};
+use freewalker_server::settings::Settings;
+use freewalker_server::telemetry::Metrics;
+use freewalker_server::workers;
+use freewalker_store::ops::InstitutionInput;
+use freewalker_store::{Command, Op};
+use freewalker_protocol::signature::SignatureType;
+
+/// The repository's `tests/` folder (test vectors, interop scripts).
+pub fn repo_tests_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests")
+}
+
+pub fn vector(name: &str) -> String {
+    std::fs::read_to_string(repo_tests_dir().join("vectors").join(name)).expect("test vector present")
+}
+
+/// The RSA test institution of the spec's vectors.
+pub const INST: &str = "INST0001";
+/// An SM2 institution (the vectors' SM2 key).
+pub const INST_SM2: &str = "INST_SM2";
+/// A second RSA institution, to prove isolation.
+pub const INST_OTHER: &str = "INST0002";
+
+pub struct TestApp {
+    pub base_url: String,
+    pub state: AppState,
+    pub clock: ManualClock,
+    /// Signs as [`INST`] with the vectors' RSA key.
+    pub client: Client,
+    pub sm2_client: Client,
+    pub other_client: Client,
+    pub dir: tempfile::TempDir,
+    shutdown: workers::Trigger,
+}
+
+impl TestApp {
+    /// A wallet on SQLite in a fresh directory, its clock at the real time.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// As [`spawn`](Self::spawn), with settings adjusted first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::defaults();
+        settings.database_url = format!("sqlite://{}", dir.path().join("wallet.db").display());
+        settings.private_key = dir.path().join("wallet_private.pem");
+        settings.data_key_file = dir.path().join("data_key");
+        adjust(&mut settings);
+        let clock = ManualClock::new(SystemClock.now_millis());
+        let state = AppState::build(settings, Arc::new(clock.clone()), Metrics::default())
+            .await
+            .expect("wallet starts");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (shutdown, wait) = workers::shutdown_channel();
+        let served = state.clone();
+        tokio::spawn(async move {
+            let _ = app::serve(listener, served, async move { wait.wait().await }).await;
+        });
+        let base_url = format!("http://{addr}");
+        let wallet_public = state.keys.public_pem.clone();
+
+        register(&state, INST, &vector("inst_rsa_public.pem"), SignatureType::Rsa).await;
+        register(&state, INST_SM2, &vector("inst_sm2_public.pem"), SignatureType::Sm2).await;
+        let (other_private, other_public) = generate_rsa_2048().expect("key");
+        register(&state, INST_OTHER, &other_public, SignatureType::Rsa).await;
+
+        let make = |id: &str, private_pem: String| {
+            let clock = clock.clone();
+            Client::new(ClientConfig {
+                base_url: base_url.clone(),
+                institution_id: id.to_owned(),
+                private_key_pem: private_pem,
+                wallet_public_key_pem: wallet_public.clone(),
+            })
+            .expect("client")
+            .with_clock(Arc::new(move || clock.now_secs()))
+        };
+        TestApp {
+            client: make(INST, vector("inst_rsa_private.pem")),
+            sm2_client: make(INST_SM2, vector("inst_sm2_private.pem")),
+            other_client: make(INST_OTHER, other_private),
+            base_url,
+            state,
+            clock,
+            dir,
+            shutdown,
+        }
+    }
+
+    /// Rows per table.
+    pub async fn row_counts(&self) -> Vec<(String, i64)> {
+        self.state.store.row_counts().await.expect("row counts")
+    }
+
+    /// Asserts the ledger verifies clean.
+    pub async fn assert_ledger_clean(&self) {
+        let report = self.state.store.verify_ledger().await.expect("verify");
+        assert!(report.mismatches.is_empty(), "ledger mismatches: {:?}", report.mismatches);
+    }
+
+    /// Syncs a user (L0) and returns the account number.
+    pub async fn user(&self, out_user_id: &str, id_no: &str) -> String {
+        let reply = self.user_sync(&self.client, out_user_id, id_no).await;
+        assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
+        reply.envelope.data.as_ref().and_then(|d| d["account_no"].as_str()).expect("account_no").to_owned()
+    }
+
+    pub async fn user_sync(&self, client: &Client, out_user_id: &str, id_no: &str) -> Reply {
+        let env = client.new_envelope().expect("envelope");
+        let req = UserSyncRequest {
+            institution_id: client.institution_id().to_owned(),
+            out_user_id: out_user_id.to_owned(),
+            name: "ALICE EXAMPLE".to_owned(),
+            nationality: "USA".to_owned(),
+            id_type: IdType::Passport,
+            id_no: env.seal(id_no).expect("seal"),
+            id_expiry_date: None,
+            birth_date: None,
+            gender: None,
+            mobile: Some(env.seal("+14155550100").expect("seal")),
+            email: Some("alice@example.com".to_owned()),
+        };
+        client.user_sync(&req, &env).await.expect("user sync call")
+    }
+
+    /// Raises a user's KYC level.
+    pub async fn kyc(&self, account_no: &str, level: KycLevel) {
+        let req = CustomerSyncRequest {
+            institution_id: INST.to_owned(),
+            account_no: AccountNo::parse(account_no).expect("account no"),
+            kyc_level: level,
+            verified_time: self.clock.now_secs(),
+            visa_type: Some("L".to_owned()),
+            visa_expiry_date: None,
+            entry_date: None,
+            address: None,
+            occupation: None,
+        };
+        let reply = self.client.customer_sync(&req, None).await.expect("customer sync");
+        assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
+    }
+
+    pub fn recharge_request(&self, out_order_no: &str, account_no: &str, amount_fen: i64) -> RechargeApplyRequest {
+        RechargeApplyRequest {
+            institution_id: INST.to_owned(),
+            out_order_no: out_order_no.to_owned(),
+            account_no: AccountNo::parse(account_no).expect("account no"),
+            amount: amount_fen,
+            currency: Currency::CNY,
+            pay_amount: None,
+            pay_method: None,
+            remark: None,
+        }
+    }
+
+    pub async fn recharge(&self, out_order_no: &str, account_no: &str, amount_fen: i64) -> Reply {
+        let req = self.recharge_request(out_order_no, account_no, amount_fen);
+        self.client.recharge_apply(&req).await.expect("recharge call")
+    }
+
+    pub fn query(out_order_no: Option<&str>, order_no: Option<&str>) -> OrderQuery {
+        OrderQuery {
+            institution_id: INST.to_owned(),
+            out_order_no: out_order_no.map(str::to_owned),
+            order_no: order_no.map(str::to_owned),
+        }
+    }
+
+    /// Available and frozen balance in fen, through the account query.
+    pub async fn balances(&self, account_no: &str) -> (i64, i64) {
+        let req = freewalker_protocol::api::AccountQueryRequest {
+            institution_id: INST.to_owned(),
+            account_no: AccountNo::parse(account_no).expect("account no"),
+        };
+        let reply = self.client.account_query(&req).await.expect("account query");
+        assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
+        let data = reply.envelope.data.expect("data");
+        (fen(data["available_balance"].as_str().expect("amount")), fen(data["frozen_balance"].as_str().expect("amount")))
+    }
+
+    /// A raw request signed correctly by [`INST`], for tampering with.
+    pub fn signed_raw(&self, path: &str, body: &[u8]) -> RawRequest {
+        let headers = self.client.sign_headers(body).expect("sign");
+        let mut pairs: Vec<(String, String)> =
+            headers.to_pairs().iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+        pairs.push(("content-type".into(), "application/json; charset=utf-8".into()));
+        RawRequest {
+            path: path.to_owned(),
+            body: body.to_vec(),
+            headers: pairs,
+        }
+    }
+
+    /// Runs a store command as an operator would.
+    pub async fn operator(&self, op: Op) -> freewalker_store::Output {
+        self.state
+            .store
+            .execute(Command {
+                nonce: None,
+                op,
+                now_ms: self.clock.now_millis(),
+            })
+            .await
+            .expect("operator command")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.fire();
+    }
+}
+
+async fn register(state: &AppState, id: &str, public_pem: &str, signature_type: SignatureType) {
+    state
+        .store
+        .execute(Command {
+            nonce: None,
+            op: Op::PutInstitution {
+                input: InstitutionInput {
+                    id: id.to_owned(),
+                    name: Some(format!("{id} bank")),
+                    public_key_pem: Some(public_pem.to_owned()),
+                    signature_type: Some(signature_type),
+                    notify_url: None,
+                    enabled: None,
+                },
+                create: true,
+            },
+            now_ms: state.clock.now_millis(),
+        })
+        .await
+        .expect("register institution");
+}
+
+/// Fen from a response amount such as `"0.00"` or `"123.45"`.
+pub fn fen(text: &str) -> i64 {
+    let (yuan, cents) = text.split_once('.').expect("two decimals");
+    assert_eq!(cents.len(), 2, "{text}");
+    yuan.parse::<i64>().expect("yuan") * 100 + cents.parse::<i64>().expect("cents")
+}
