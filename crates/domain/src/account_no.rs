@@ -22,7 +22,10 @@ pub const SEQUENCE_MAX: i64 = 99_999_999_999_999;
 
 /// The account number for sequence value `seq` (1 ≤ seq ≤ [`SEQUENCE_MAX`]).
 pub fn issue(seq: i64) -> AccountNo {
-    assert!((1..=SEQUENCE_MAX).contains(&seq), "account sequence {seq} out of range");
+    assert!(
+        (1..=SEQUENCE_MAX).contains(&seq),
+        "account sequence {seq} out of range"
+    );
     let body = (u128::try_from(seq).unwrap_or_default() * MULTIPLIER + OFFSET) % BODY_MODULUS;
     let first15 = format!("{PREFIX}{body:014}");
     AccountNo::from_body_digits(&first15).expect("15 ASCII digits always take a check digit")
@@ -40,7 +43,10 @@ mod tests {
             let no = issue(seq);
             assert_eq!(no.as_str().len(), 16);
             assert!(no.as_str().starts_with('8'));
-            assert!(AccountNo::parse(no.as_str()).is_some(), "{no:?} fails its own check digit");
+            assert!(
+                AccountNo::parse(no.as_str()).is_some(),
+                "{no:?} fails its own check digit"
+            );
             assert!(seen.insert(no.as_str().to_owned()));
         }
     }

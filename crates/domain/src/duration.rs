@@ -34,7 +34,12 @@ pub fn parse_list_millis(text: &str) -> Result<Vec<i64>, DurationError> {
 
 /// Formats milliseconds the short way (`15s`, `3m`, `6h`, `1500ms`).
 pub fn format_millis(ms: i64) -> String {
-    for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1_000)] {
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("m", 60_000),
+        ("s", 1_000),
+    ] {
         if ms != 0 && ms % size == 0 {
             return format!("{}{unit}", ms / size);
         }

@@ -117,9 +117,15 @@ mod tests {
     #[test]
     fn examples_of_the_contract() {
         // 50.00 CNY at 718.25 is 6.96 USD (696.13… cents, rounded down).
-        assert_eq!(Rate::parse("718.25").unwrap().convert(5_000, cur("USD")), Some(696));
+        assert_eq!(
+            Rate::parse("718.25").unwrap().convert(5_000, cur("USD")),
+            Some(696)
+        );
         // 10.00 CNY at JPY 4.85 is 206 JPY (206.18…).
-        assert_eq!(Rate::parse("4.85").unwrap().convert(1_000, cur("JPY")), Some(206));
+        assert_eq!(
+            Rate::parse("4.85").unwrap().convert(1_000, cur("JPY")),
+            Some(206)
+        );
     }
 
     #[test]
@@ -129,7 +135,19 @@ mod tests {
         assert_eq!(Rate::parse("100").unwrap().to_text(), "100.00");
         assert_eq!(Rate::parse("0.5312").unwrap().to_text(), "0.5312");
         assert_eq!(Rate::parse("718.123456").unwrap().to_text(), "718.123456");
-        for bad in ["", "0", "0.000000", "-1", "1e2", ".5", "5.", "07.1", "1.1234567", " 1", "1,0"] {
+        for bad in [
+            "",
+            "0",
+            "0.000000",
+            "-1",
+            "1e2",
+            ".5",
+            "5.",
+            "07.1",
+            "1.1234567",
+            " 1",
+            "1,0",
+        ] {
             assert!(Rate::parse(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -144,6 +162,9 @@ mod tests {
         let tiny = Rate::from_micro(1).unwrap();
         assert_eq!(tiny.convert(100_000_000_000, cur("KWD")), None);
         let usd = Rate::parse("718.25").unwrap();
-        assert_eq!(usd.convert(100_000_000_000, cur("USD")), Some(13_922_728_854));
+        assert_eq!(
+            usd.convert(100_000_000_000, cur("USD")),
+            Some(13_922_728_854)
+        );
     }
 }

@@ -203,7 +203,10 @@ mod tests {
             10_000,
         );
         assert!(e.is_balanced());
-        assert_eq!(e.change_for(&LedgerAccount::UserAvailable("A".into())), 10_000);
+        assert_eq!(
+            e.change_for(&LedgerAccount::UserAvailable("A".into())),
+            10_000
+        );
     }
 
     #[test]

@@ -22,8 +22,8 @@
 
 pub mod account;
 pub mod account_no;
-pub mod duration;
 pub mod clock;
+pub mod duration;
 pub mod error;
 pub mod fx;
 pub mod ledger;

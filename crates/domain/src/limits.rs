@@ -85,7 +85,9 @@ impl LimitTable {
                 set.single_withdraw_fen,
             ];
             if all.iter().any(|v| *v <= 0) {
-                return Err(format!("limits.{name}: every limit must be greater than zero"));
+                return Err(format!(
+                    "limits.{name}: every limit must be greater than zero"
+                ));
             }
         }
         Ok(())
@@ -140,7 +142,12 @@ impl RechargeUsage {
     }
 }
 
-fn check(limit: LimitKind, limit_fen: i64, used_fen: i64, amount_fen: i64) -> Result<(), LimitExceeded> {
+fn check(
+    limit: LimitKind,
+    limit_fen: i64,
+    used_fen: i64,
+    amount_fen: i64,
+) -> Result<(), LimitExceeded> {
     if used_fen.saturating_add(amount_fen) > limit_fen {
         return Err(LimitExceeded {
             limit,
@@ -162,17 +169,42 @@ pub fn check_recharge(
     today: Date,
 ) -> Result<(), LimitExceeded> {
     let (day_used, year_used) = usage.used_on(today);
-    check(LimitKind::RechargeSingle, limits.single_recharge_fen, 0, amount_fen)?;
-    check(LimitKind::RechargeDaily, limits.daily_recharge_fen, day_used, amount_fen)?;
-    check(LimitKind::RechargeYearly, limits.yearly_recharge_fen, year_used, amount_fen)?;
-    check(LimitKind::BalanceMax, limits.balance_max_fen, balance_fen, amount_fen)?;
+    check(
+        LimitKind::RechargeSingle,
+        limits.single_recharge_fen,
+        0,
+        amount_fen,
+    )?;
+    check(
+        LimitKind::RechargeDaily,
+        limits.daily_recharge_fen,
+        day_used,
+        amount_fen,
+    )?;
+    check(
+        LimitKind::RechargeYearly,
+        limits.yearly_recharge_fen,
+        year_used,
+        amount_fen,
+    )?;
+    check(
+        LimitKind::BalanceMax,
+        limits.balance_max_fen,
+        balance_fen,
+        amount_fen,
+    )?;
     Ok(())
 }
 
 /// Checks a withdrawal against the single-withdrawal limit. Recharge limits never
 /// block a withdrawal (§5: a visitor can always take the money home).
 pub fn check_withdraw(limits: &LimitSet, amount_fen: i64) -> Result<(), LimitExceeded> {
-    check(LimitKind::WithdrawSingle, limits.single_withdraw_fen, 0, amount_fen)
+    check(
+        LimitKind::WithdrawSingle,
+        limits.single_withdraw_fen,
+        0,
+        amount_fen,
+    )
 }
 
 /// What is left of each recharge allowance today, for the account query (§4.7).
@@ -184,7 +216,12 @@ pub struct Remaining {
 }
 
 /// The allowances left on `today` for an account holding `balance_fen`.
-pub fn remaining(limits: &LimitSet, usage: &RechargeUsage, balance_fen: i64, today: Date) -> Remaining {
+pub fn remaining(
+    limits: &LimitSet,
+    usage: &RechargeUsage,
+    balance_fen: i64,
+    today: Date,
+) -> Remaining {
     let (day, year) = usage.used_on(today);
     Remaining {
         daily_recharge_fen: (limits.daily_recharge_fen - day).max(0),
@@ -237,7 +274,8 @@ mod tests {
         let l0 = LimitTable::default().l0;
         let today = date!(2026 - 11 - 26);
         assert!(check_recharge(&l0, &RechargeUsage::default(), 900_000, 100_000, today).is_ok());
-        let e = check_recharge(&l0, &RechargeUsage::default(), 900_001, 100_000, today).unwrap_err();
+        let e =
+            check_recharge(&l0, &RechargeUsage::default(), 900_001, 100_000, today).unwrap_err();
         assert_eq!(e.limit, LimitKind::BalanceMax);
     }
 }

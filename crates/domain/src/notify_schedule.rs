@@ -55,7 +55,10 @@ mod tests {
         let s = NotifySchedule::default();
         assert_eq!(s.attempts_max(), 16);
         let total: i64 = s.delays_ms().iter().sum();
-        assert!((23 * 3_600_000..=25 * 3_600_000).contains(&total), "{total}");
+        assert!(
+            (23 * 3_600_000..=25 * 3_600_000).contains(&total),
+            "{total}"
+        );
         assert_eq!(s.delay_after(1), Some(15_000));
         assert_eq!(s.delay_after(15), Some(6 * 3_600_000));
         assert_eq!(s.delay_after(16), None);

@@ -62,8 +62,14 @@ pub fn plan_recharge(
     assert!(amount_fen > 0, "recharge amounts are positive once parsed");
     account.ensure_active()?;
     let set = limits.for_level(account.kyc_level);
-    limits::check_recharge(set, &account.usage, account.balance_fen(), amount_fen, today)
-        .map_err(DomainError::LimitExceeded)?;
+    limits::check_recharge(
+        set,
+        &account.usage,
+        account.balance_fen(),
+        amount_fen,
+        today,
+    )
+    .map_err(DomainError::LimitExceeded)?;
     let entry = JournalEntry::transfer(
         EntryKind::Recharge,
         order_no,
@@ -100,8 +106,14 @@ mod tests {
 
     #[test]
     fn credits_available_and_debits_funding() {
-        let plan =
-            plan_recharge(&account(), &LimitTable::default(), "R1", 10_000, date!(2026 - 11 - 26)).unwrap();
+        let plan = plan_recharge(
+            &account(),
+            &LimitTable::default(),
+            "R1",
+            10_000,
+            date!(2026 - 11 - 26),
+        )
+        .unwrap();
         assert_eq!(plan.available_after_fen, 10_000);
         assert_eq!(
             plan.entry
@@ -115,7 +127,8 @@ mod tests {
     fn a_frozen_account_takes_nothing() {
         let mut a = account();
         a.status = UserStatus::Frozen;
-        let e = plan_recharge(&a, &LimitTable::default(), "R1", 1, date!(2026 - 11 - 26)).unwrap_err();
+        let e =
+            plan_recharge(&a, &LimitTable::default(), "R1", 1, date!(2026 - 11 - 26)).unwrap_err();
         assert_eq!(e, DomainError::AccountNotActive("FROZEN"));
     }
 }

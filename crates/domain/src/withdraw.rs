@@ -77,7 +77,10 @@ pub fn plan_freeze(
     amount_fen: i64,
 ) -> Result<BalancePlan, DomainError> {
     account.assert_invariants();
-    assert!(amount_fen > 0, "withdrawal amounts are positive once parsed");
+    assert!(
+        amount_fen > 0,
+        "withdrawal amounts are positive once parsed"
+    );
     account.ensure_active()?;
     limits::check_withdraw(limits.for_level(account.kyc_level), amount_fen)
         .map_err(DomainError::LimitExceeded)?;
@@ -192,8 +195,16 @@ mod tests {
         let mut after = a.clone();
         after.available_fen = freeze.available_after_fen;
         after.frozen_fen = freeze.frozen_after_fen;
-        let release = plan_settle(&after, "W1", 4_000, &PayoutOutcome::Fail { reason: "x".into() });
-        assert_eq!((release.available_after_fen, release.frozen_after_fen), (10_000, 0));
+        let release = plan_settle(
+            &after,
+            "W1",
+            4_000,
+            &PayoutOutcome::Fail { reason: "x".into() },
+        );
+        assert_eq!(
+            (release.available_after_fen, release.frozen_after_fen),
+            (10_000, 0)
+        );
         let pay = plan_settle(&after, "W1", 4_000, &PayoutOutcome::Success);
         assert_eq!((pay.available_after_fen, pay.frozen_after_fen), (6_000, 0));
     }

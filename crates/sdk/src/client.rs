@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use freewalker_protocol::api::{
-    AccountQueryRequest, ApiRequest, CustomerSyncRequest, Envelope, OrderQuery, RechargeApplyRequest,
-    Sealed, UserSyncRequest, WithdrawConfirmRequest, paths,
+    AccountQueryRequest, ApiRequest, CustomerSyncRequest, Envelope, OrderQuery,
+    RechargeApplyRequest, Sealed, UserSyncRequest, WithdrawConfirmRequest, paths,
 };
 use freewalker_protocol::envelope::{EnvelopeKey, EnvelopeSealer};
 use freewalker_protocol::headers::{self, AuthHeaders};
@@ -17,6 +17,13 @@ use crate::error::SdkError;
 pub const ENCRYPT_KEY_HEADER: &str = "Encrypt-Key";
 /// Default time a call may take, connection included.
 pub const CALL_TIMEOUT_MS: u64 = 30_000;
+/// The wallet's answers are envelopes of a few hundred bytes; a longer answer
+/// is not read past this.
+pub const RESPONSE_BYTES_MAX: usize = 1024 * 1024;
+/// How far an answer's `timestamp` may be from this client's clock: the same
+/// window the wallet applies to requests (§2). An older signed answer replayed
+/// by someone in the middle is refused.
+pub const RESPONSE_SKEW_SECS_MAX: i64 = 300;
 
 /// Everything a client needs: who it is, its key, and the wallet's public key.
 #[derive(Clone)]
@@ -138,7 +145,9 @@ impl Client {
             institution_id: config.institution_id,
             signing: Arc::new(SigningKey::from_pkcs8_pem(&config.private_key_pem)?),
             wallet_key: Arc::new(VerifyingKey::from_spki_pem(&config.wallet_public_key_pem)?),
-            sealer: Arc::new(EnvelopeSealer::from_spki_pem(&config.wallet_public_key_pem)?),
+            sealer: Arc::new(EnvelopeSealer::from_spki_pem(
+                &config.wallet_public_key_pem,
+            )?),
             http,
             clock: Arc::new(system_secs),
         })
@@ -174,11 +183,22 @@ impl Client {
 
     /// The five signature headers for `body`, now, with a fresh nonce.
     pub fn sign_headers(&self, body: &[u8]) -> Result<AuthHeaders, SdkError> {
-        Ok(AuthHeaders::sign(&self.signing, body, &self.institution_id, (self.clock)())?)
+        Ok(AuthHeaders::sign(
+            &self.signing,
+            body,
+            &self.institution_id,
+            (self.clock)(),
+        )?)
     }
 
-    /// Signs and sends `body` to `path`, verifying the answer's signature.
-    pub async fn call_body(&self, path: &str, body: Vec<u8>, envelope: Option<&SealedFields>) -> Result<Reply, SdkError> {
+    /// Signs and sends `body` to `path` with an optional `Encrypt-Key` header
+    /// value, verifying the answer's signature and freshness.
+    pub async fn call_body(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        encrypt_key: Option<&str>,
+    ) -> Result<Reply, SdkError> {
         let signed = self.sign_headers(&body)?;
         let mut request = self
             .http
@@ -187,38 +207,59 @@ impl Client {
         for (name, value) in signed.to_pairs() {
             request = request.header(name, value);
         }
-        if let Some(env) = envelope {
-            request = request.header(ENCRYPT_KEY_HEADER, &env.header);
+        if let Some(header) = encrypt_key {
+            request = request.header(ENCRYPT_KEY_HEADER, header);
         }
         let response = request.body(body).send().await?;
         let status = response.status().as_u16();
         let response_headers = response.headers().clone();
-        let bytes = response.bytes().await?;
+        let bytes = read_capped(response).await?;
         let auth = headers::parse(|name| response_headers.get(name).and_then(|v| v.to_str().ok()))
             .map_err(|e| SdkError::BadResponseSignature(e.to_string()))?;
         auth.verify(&self.wallet_key, &bytes)
             .map_err(|e| SdkError::BadResponseSignature(e.to_string()))?;
-        let envelope = Envelope::from_json(&bytes).map_err(|e| SdkError::BadResponse(e.to_string()))?;
+        if auth.timestamp_secs.abs_diff((self.clock)()) > RESPONSE_SKEW_SECS_MAX.unsigned_abs() {
+            return Err(SdkError::BadResponseSignature(format!(
+                "the answer is stamped {}, more than {RESPONSE_SKEW_SECS_MAX} s from this clock (a replayed answer, or a clock to fix)",
+                auth.timestamp_text
+            )));
+        }
+        let envelope =
+            Envelope::from_json(&bytes).map_err(|e| SdkError::BadResponse(e.to_string()))?;
         Ok(Reply {
             status,
             envelope,
-            body: bytes.to_vec(),
+            body: bytes,
             headers: auth,
         })
     }
 
     /// Sends a typed request.
-    pub async fn call<R: ApiRequest>(&self, path: &str, request: &R, envelope: Option<&SealedFields>) -> Result<Reply, SdkError> {
-        self.call_body(path, request.to_json(), envelope).await
+    pub async fn call<R: ApiRequest>(
+        &self,
+        path: &str,
+        request: &R,
+        envelope: Option<&SealedFields>,
+    ) -> Result<Reply, SdkError> {
+        self.call_body(path, request.to_json(), envelope.map(|e| e.header.as_str()))
+            .await
     }
 
     /// §4.1; `id_no` and `mobile` must be sealed with `envelope`.
-    pub async fn user_sync(&self, request: &UserSyncRequest, envelope: &SealedFields) -> Result<Reply, SdkError> {
+    pub async fn user_sync(
+        &self,
+        request: &UserSyncRequest,
+        envelope: &SealedFields,
+    ) -> Result<Reply, SdkError> {
         self.call(paths::USER_SYNC, request, Some(envelope)).await
     }
 
     /// §4.2; `address`, if any, must be sealed with `envelope`.
-    pub async fn customer_sync(&self, request: &CustomerSyncRequest, envelope: Option<&SealedFields>) -> Result<Reply, SdkError> {
+    pub async fn customer_sync(
+        &self,
+        request: &CustomerSyncRequest,
+        envelope: Option<&SealedFields>,
+    ) -> Result<Reply, SdkError> {
         self.call(paths::CUSTOMER_SYNC, request, envelope).await
     }
 
@@ -233,7 +274,10 @@ impl Client {
     }
 
     /// §4.5.
-    pub async fn withdraw_confirm(&self, request: &WithdrawConfirmRequest) -> Result<Reply, SdkError> {
+    pub async fn withdraw_confirm(
+        &self,
+        request: &WithdrawConfirmRequest,
+    ) -> Result<Reply, SdkError> {
         self.call(paths::WITHDRAW_CONFIRM, request, None).await
     }
 
@@ -257,19 +301,39 @@ impl Client {
         let response = request.body(raw.body).send().await?;
         let status = response.status().as_u16();
         let response_headers = response.headers().clone();
-        let bytes = response.bytes().await?;
-        let signature_ok = headers::parse(|name| response_headers.get(name).and_then(|v| v.to_str().ok()))
-            .map(|auth| auth.verify(&self.wallet_key, &bytes).is_ok())
-            .unwrap_or(false);
+        let bytes = read_capped(response).await?;
+        let signature_ok =
+            headers::parse(|name| response_headers.get(name).and_then(|v| v.to_str().ok()))
+                .map(|auth| auth.verify(&self.wallet_key, &bytes).is_ok())
+                .unwrap_or(false);
         Ok(RawReply {
             status,
             envelope: Envelope::from_json(&bytes).ok(),
-            body: bytes.to_vec(),
+            body: bytes,
             headers: response_headers
                 .iter()
-                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_owned(),
+                        v.to_str().unwrap_or_default().to_owned(),
+                    )
+                })
                 .collect(),
             signature_ok,
         })
     }
+}
+
+/// Reads an answer up to [`RESPONSE_BYTES_MAX`].
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, SdkError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if out.len() + chunk.len() > RESPONSE_BYTES_MAX {
+            return Err(SdkError::BadResponse(format!(
+                "the answer is longer than {RESPONSE_BYTES_MAX} bytes"
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
 }

@@ -13,7 +13,7 @@
 //!
 //! - [`client`]: the signed HTTP client and its typed calls.
 //! - [`notification`]: verifying incoming notifications.
-//! - [`error`]: [`SdkError`].
+//! - [`error`]: the one error type, [`SdkError`].
 
 pub mod client;
 pub mod error;

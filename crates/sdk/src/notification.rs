@@ -21,10 +21,13 @@ pub enum NotificationError {
     Signature,
     #[error("the body is not a withdraw result notification: {0}")]
     Body(String),
+    #[error("addressed to institution {header:?} in the header but {body:?} in the body")]
+    Addressee { header: String, body: String },
 }
 
 /// Verifies a notification as received: headers through `get(lowercase_name)`,
-/// the raw body, and the receiver's clock.
+/// the raw body, and the receiver's clock. The caller should also check that
+/// `institution_id` is its own.
 pub fn verify<'a>(
     wallet_key: &VerifyingKey,
     get: impl Fn(&str) -> Option<&'a str>,
@@ -35,8 +38,17 @@ pub fn verify<'a>(
     if auth.timestamp_secs.abs_diff(now_secs) > TIMESTAMP_WINDOW_SECS.unsigned_abs() {
         return Err(NotificationError::Timestamp);
     }
-    auth.verify(wallet_key, body).map_err(|_| NotificationError::Signature)?;
-    WithdrawResultNotification::from_json(body).map_err(|e| NotificationError::Body(e.to_string()))
+    auth.verify(wallet_key, body)
+        .map_err(|_| NotificationError::Signature)?;
+    let notification = WithdrawResultNotification::from_json(body)
+        .map_err(|e| NotificationError::Body(e.to_string()))?;
+    if notification.institution_id != auth.institution_id {
+        return Err(NotificationError::Addressee {
+            header: auth.institution_id,
+            body: notification.institution_id,
+        });
+    }
+    Ok(notification)
 }
 
 /// The body that acknowledges a notification.

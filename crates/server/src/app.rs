@@ -65,7 +65,10 @@ pub enum StartError {
     #[error("database: {0}")]
     Store(#[from] freewalker_store::StoreError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen { addr: String, source: std::io::Error },
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("server: {0}")]
     Serve(std::io::Error),
 }
@@ -91,12 +94,18 @@ pub fn rules(settings: &Settings) -> Rules {
 
 impl AppState {
     /// Loads the keys, opens (and migrates) the database.
-    pub async fn build(settings: Settings, clock: Arc<dyn Clock>, metrics: Metrics) -> Result<AppState, StartError> {
+    pub async fn build(
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        metrics: Metrics,
+    ) -> Result<AppState, StartError> {
         let keys = WalletKeys::load_or_generate(&settings.private_key)?;
         let data_key = keys::load_data_key(settings.data_key.as_deref(), &settings.data_key_file)?;
         let store = Store::open(&store_options(&settings), rules(&settings)).await?;
         Ok(AppState(Arc::new(AppInner {
-            institutions: InstitutionCache::new(Duration::from_millis(settings.institution_cache_ttl_ms)),
+            institutions: InstitutionCache::new(Duration::from_millis(
+                settings.institution_cache_ttl_ms,
+            )),
             rate_limiter: RateLimiter::new(settings.rate_limit_rps),
             at_rest: AtRest::new(&data_key),
             keys,
@@ -123,7 +132,10 @@ async fn request_timeout(State(state): State<AppState>, req: Request, next: Next
 
 /// Unknown paths under `/api` still get a signed envelope.
 async fn api_not_found() -> ApiError {
-    ApiError::new(RetCode::InvalidField, "no such API: see /api/v1/... in the contract §1")
+    ApiError::new(
+        RetCode::InvalidField,
+        "no such API: see /api/v1/... in the contract §1",
+    )
 }
 
 async fn healthz() -> &'static str {
@@ -133,7 +145,11 @@ async fn healthz() -> &'static str {
 /// Ready when the database answers.
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.query(freewalker_store::Query::FxRates).await {
-        Ok(_) => (StatusCode::OK, format!("ready ({})", state.store.backend_name())).into_response(),
+        Ok(_) => (
+            StatusCode::OK,
+            format!("ready ({})", state.store.backend_name()),
+        )
+            .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
@@ -155,8 +171,10 @@ async fn count_requests(req: Request, next: Next) -> Response {
         .get::<RetCode>()
         .map(|c| c.code())
         .unwrap_or("none");
-    metrics::counter!("freewalker_requests_total", "path" => path.clone(), "ret_code" => code).increment(1);
-    metrics::histogram!("freewalker_request_seconds", "path" => path).record(started.elapsed().as_secs_f64());
+    metrics::counter!("freewalker_requests_total", "path" => path.clone(), "ret_code" => code)
+        .increment(1);
+    metrics::histogram!("freewalker_request_seconds", "path" => path)
+        .record(started.elapsed().as_secs_f64());
     response
 }
 
@@ -164,27 +182,31 @@ async fn count_requests(req: Request, next: Next) -> Response {
 pub fn router(state: AppState) -> Router {
     let api = api::router()
         .fallback(api_not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), request_timeout))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
         .layer(middleware::from_fn(count_requests))
-        .layer(middleware::from_fn_with_state(state.clone(), sign_responses));
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            sign_responses,
+        ));
     Router::new()
         .merge(api)
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                tracing::info_span!(
-                    "request",
-                    method = %req.method(),
-                    path = %req.uri().path(),
-                    institution_id = tracing::field::Empty,
-                    out_order_no = tracing::field::Empty,
-                    order_no = tracing::field::Empty,
-                    account_no = tracing::field::Empty,
-                )
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                institution_id = tracing::field::Empty,
+                out_order_no = tracing::field::Empty,
+                order_no = tracing::field::Empty,
+                account_no = tracing::field::Empty,
+            )
+        }))
         .with_state(state)
 }
 

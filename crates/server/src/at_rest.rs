@@ -34,10 +34,15 @@ impl std::fmt::Debug for AtRest {
 impl AtRest {
     /// Builds the sealer from the 32-byte data key.
     pub fn new(data_key: &[u8; 32]) -> AtRest {
-        let aead = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, data_key).expect("32 bytes is an AES-256 key"));
+        let aead = LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM, data_key).expect("32 bytes is an AES-256 key"),
+        );
         // A separate key for hashing, so the hash reveals nothing about the
         // encryption key and the two uses cannot be confused.
-        let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, data_key), b"freewalker document hash v1");
+        let derived = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, data_key),
+            b"freewalker document hash v1",
+        );
         let document_key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref());
         AtRest { aead, document_key }
     }
@@ -74,7 +79,12 @@ impl AtRest {
     /// The keyed hash of an identity document. The number is compared without
     /// case or surrounding spaces, as printed documents are.
     pub fn document_hash(&self, nationality: &str, id_type: &str, id_no: &str) -> String {
-        let normalised = format!("{}\u{1f}{}\u{1f}{}", nationality, id_type, id_no.trim().to_uppercase());
+        let normalised = format!(
+            "{}\u{1f}{}\u{1f}{}",
+            nationality,
+            id_type,
+            id_no.trim().to_uppercase()
+        );
         let tag = hmac::sign(&self.document_key, normalised.as_bytes());
         tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
     }
@@ -117,7 +127,10 @@ mod tests {
         let a = r.document_hash("USA", "PASSPORT", "e1234 ");
         assert_eq!(a, r.document_hash("USA", "PASSPORT", "E1234"));
         assert_ne!(a, r.document_hash("GBR", "PASSPORT", "E1234"));
-        assert_ne!(a, AtRest::new(&[8u8; 32]).document_hash("USA", "PASSPORT", "E1234"));
+        assert_ne!(
+            a,
+            AtRest::new(&[8u8; 32]).document_hash("USA", "PASSPORT", "E1234")
+        );
         assert_eq!(mask("E12345678"), "*******78");
     }
 }

@@ -189,7 +189,10 @@ fn usage(msg: impl Into<String>) -> CliError {
 /// Runs the command line; the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -218,12 +221,16 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     }
     telemetry::init_logging(settings.log_format);
     if let Commands::PublicKey = cli.command {
-        let keys = crate::keys::WalletKeys::load_or_generate(&settings.private_key).map_err(app::StartError::from)?;
+        let keys = crate::keys::WalletKeys::load_or_generate(&settings.private_key)
+            .map_err(app::StartError::from)?;
         print!("{}", keys.public_pem);
         return Ok(ExitCode::SUCCESS);
     }
     let store = Store::open(&app::store_options(&settings), app::rules(&settings)).await?;
-    let ops = Operator { store, clock: Arc::new(SystemClock) };
+    let ops = Operator {
+        store,
+        clock: Arc::new(SystemClock),
+    };
     match cli.command {
         Commands::Serve | Commands::PublicKey => unreachable!("handled above"),
         Commands::Institution(cmd) => ops.institution(cmd).await,
@@ -298,11 +305,16 @@ struct Operator {
 }
 
 fn valid_institution_id(id: &str) -> bool {
-    (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn valid_url(url: &str) -> bool {
-    (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 512 && !url.contains(char::is_whitespace)
+    (url.starts_with("http://") || url.starts_with("https://"))
+        && url.len() <= 512
+        && !url.contains(char::is_whitespace)
 }
 
 impl Operator {
@@ -326,30 +338,35 @@ impl Operator {
         }
         let signature_type = match args.signature_type.as_deref() {
             None => None,
-            Some(t) => Some(SignatureType::parse(&t.to_ascii_uppercase()).ok_or_else(|| usage("--signature-type must be RSA or SM2"))?),
+            Some(t) => Some(
+                SignatureType::parse(&t.to_ascii_uppercase())
+                    .ok_or_else(|| usage("--signature-type must be RSA or SM2"))?,
+            ),
         };
         let public_key_pem = match &args.public_key {
             None => None,
             Some(path) => {
-                let pem = std::fs::read_to_string(path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-                let key = VerifyingKey::from_spki_pem(&pem).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-                if let Some(t) = signature_type {
-                    if key.signature_type() != t {
-                        return Err(usage(format!(
-                            "{} holds a {} key but --signature-type is {}",
-                            path.display(),
-                            key.signature_type().as_str(),
-                            t.as_str()
-                        )));
-                    }
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+                let key = VerifyingKey::from_spki_pem(&pem)
+                    .map_err(|e| usage(format!("{}: {e}", path.display())))?;
+                if let Some(t) = signature_type
+                    && key.signature_type() != t
+                {
+                    return Err(usage(format!(
+                        "{} holds a {} key but --signature-type is {}",
+                        path.display(),
+                        key.signature_type().as_str(),
+                        t.as_str()
+                    )));
                 }
                 Some(pem)
             }
         };
-        if let Some(url) = &args.notify_url {
-            if !valid_url(url) {
-                return Err(usage("--notify-url must be an http:// or https:// URL"));
-            }
+        if let Some(url) = &args.notify_url
+            && !valid_url(url)
+        {
+            return Err(usage("--notify-url must be an http:// or https:// URL"));
         }
         Ok(InstitutionInput {
             id: args.id,
@@ -364,14 +381,22 @@ impl Operator {
     async fn institution(&self, cmd: InstitutionCmd) -> Result<ExitCode, CliError> {
         let (input, create) = match cmd {
             InstitutionCmd::Add(args) => {
-                if args.name.is_none() || args.public_key.is_none() || args.signature_type.is_none() {
-                    return Err(usage("institution add needs --name, --public-key and --signature-type"));
+                if args.name.is_none() || args.public_key.is_none() || args.signature_type.is_none()
+                {
+                    return Err(usage(
+                        "institution add needs --name, --public-key and --signature-type",
+                    ));
                 }
                 (self.institution_input(args)?, true)
             }
-            InstitutionCmd::Update { args, clear_notify_url } => {
+            InstitutionCmd::Update {
+                args,
+                clear_notify_url,
+            } => {
                 if args.public_key.is_some() && args.signature_type.is_none() {
-                    return Err(usage("--public-key needs --signature-type (the key's type)"));
+                    return Err(usage(
+                        "--public-key needs --signature-type (the key's type)",
+                    ));
                 }
                 let mut input = self.institution_input(args)?;
                 if clear_notify_url {
@@ -383,7 +408,10 @@ impl Operator {
             InstitutionCmd::Enable { id } => (flag(id, true), false),
             InstitutionCmd::List => {
                 if let QueryOutput::Institutions(all) = self.query(Query::Institutions).await? {
-                    println!("{:<32} {:<8} {:<4} {:<30} NOTIFY_URL", "ID", "ENABLED", "SIG", "NAME");
+                    println!(
+                        "{:<32} {:<8} {:<4} {:<30} NOTIFY_URL",
+                        "ID", "ENABLED", "SIG", "NAME"
+                    );
                     for i in all {
                         println!(
                             "{:<32} {:<8} {:<4} {:<30} {}",
@@ -415,7 +443,11 @@ impl Operator {
     async fn fx(&self, cmd: FxCmd) -> Result<ExitCode, CliError> {
         match cmd {
             FxCmd::Set { currency, rate } => {
-                let cur = Currency::from_code(&currency).ok_or_else(|| usage(format!("{currency} is not an ISO 4217 currency this wallet knows")))?;
+                let cur = Currency::from_code(&currency).ok_or_else(|| {
+                    usage(format!(
+                        "{currency} is not an ISO 4217 currency this wallet knows"
+                    ))
+                })?;
                 if cur == Currency::CNY {
                     return Err(usage("CNY needs no rate: withdrawals in CNY are paid 1:1"));
                 }
@@ -425,13 +457,23 @@ impl Operator {
                     rate,
                 })
                 .await?;
-                println!("{} rate set: {} CNY per 100 {}", cur.code(), rate.to_text(), cur.code());
+                println!(
+                    "{} rate set: {} CNY per 100 {}",
+                    cur.code(),
+                    rate.to_text(),
+                    cur.code()
+                );
             }
             FxCmd::List => {
                 if let QueryOutput::FxRates(rates) = self.query(Query::FxRates).await? {
                     println!("{:<8} {:>14} SET_AT", "CURRENCY", "RATE");
                     for r in rates {
-                        println!("{:<8} {:>14} {}", r.currency, r.rate.to_text(), format_time(r.set_at_ms));
+                        println!(
+                            "{:<8} {:>14} {}",
+                            r.currency,
+                            r.rate.to_text(),
+                            format_time(r.set_at_ms)
+                        );
                     }
                 }
             }
@@ -449,15 +491,26 @@ impl Operator {
                 (order_no, PayoutOutcome::Fail { reason })
             }
             WithdrawCmd::Show { order_no } => {
-                let QueryOutput::Withdraw(Some(o)) = self.query(Query::Withdraw(order_no.clone())).await? else {
+                let QueryOutput::Withdraw(Some(o)) =
+                    self.query(Query::Withdraw(order_no.clone())).await?
+                else {
                     return Err(usage(format!("withdraw order {order_no} not found")));
                 };
                 println!("order_no        {}", o.order_no);
                 println!("institution_id  {}", o.institution_id);
                 println!("out_order_no    {}", o.out_order_no);
                 println!("account_no      {}", o.terms.account_no);
-                println!("amount          {} {}", format_amount(o.terms.amount_fen, o.terms.currency), o.terms.currency);
-                println!("target          {} {} at {}", format_amount(o.target_amount_minor, o.terms.target_currency), o.terms.target_currency, o.rate.to_text());
+                println!(
+                    "amount          {} {}",
+                    format_amount(o.terms.amount_fen, o.terms.currency),
+                    o.terms.currency
+                );
+                println!(
+                    "target          {} {} at {}",
+                    format_amount(o.target_amount_minor, o.terms.target_currency),
+                    o.terms.target_currency,
+                    o.rate.to_text()
+                );
                 println!("status          {}", o.status.as_str());
                 println!("created         {}", format_time(o.created_at_ms));
                 if let Some(t) = o.success_at_ms {
@@ -469,7 +522,9 @@ impl Operator {
                 return Ok(ExitCode::SUCCESS);
             }
         };
-        let QueryOutput::Withdraw(Some(order)) = self.query(Query::Withdraw(order_no.clone())).await? else {
+        let QueryOutput::Withdraw(Some(order)) =
+            self.query(Query::Withdraw(order_no.clone())).await?
+        else {
             return Err(usage(format!("withdraw order {order_no} not found")));
         };
         let out = self
@@ -490,9 +545,14 @@ impl Operator {
             NotifyCmd::List { status, limit } => {
                 let status = match status {
                     None => None,
-                    Some(s) => Some(NotifyStatus::parse(&s.to_ascii_uppercase()).ok_or_else(|| usage("--status must be PENDING, DELIVERED or DEAD"))?),
+                    Some(s) => Some(
+                        NotifyStatus::parse(&s.to_ascii_uppercase())
+                            .ok_or_else(|| usage("--status must be PENDING, DELIVERED or DEAD"))?,
+                    ),
                 };
-                if let QueryOutput::Notifications(all) = self.query(Query::Notifications { status, limit }).await? {
+                if let QueryOutput::Notifications(all) =
+                    self.query(Query::Notifications { status, limit }).await?
+                {
                     println!(
                         "{:<24} {:<12} {:<10} {:<10} {:>8} {:<19} LAST_ERROR",
                         "ORDER_NO", "INSTITUTION", "ORDER", "STATUS", "ATTEMPTS", "NEXT_ATTEMPT"
@@ -512,27 +572,44 @@ impl Operator {
                 }
             }
             NotifyCmd::Replay { order_no } => {
-                let out = self.run(Op::ReplayNotifications { order_no: order_no.clone() }).await?;
+                let out = self
+                    .run(Op::ReplayNotifications {
+                        order_no: order_no.clone(),
+                    })
+                    .await?;
                 let n = if let Output::Count(n) = out { n } else { 0 };
                 println!("{n} notification(s) of {order_no} queued for delivery");
             }
             NotifyCmd::Attempts { order_no } => {
-                let QueryOutput::Notifications(all) = self.query(Query::NotificationsOfOrder(order_no.clone())).await? else {
+                let QueryOutput::Notifications(all) = self
+                    .query(Query::NotificationsOfOrder(order_no.clone()))
+                    .await?
+                else {
                     return Ok(ExitCode::SUCCESS);
                 };
                 if all.is_empty() {
                     return Err(usage(format!("no notification for order {order_no}")));
                 }
                 for n in all {
-                    println!("{} {} {} ({} attempts)", n.order_no, n.order_status.as_str(), n.status.as_str(), n.attempts);
-                    if let QueryOutput::Attempts(attempts) = self.query(Query::Attempts(n.id)).await? {
+                    println!(
+                        "{} {} {} ({} attempts)",
+                        n.order_no,
+                        n.order_status.as_str(),
+                        n.status.as_str(),
+                        n.attempts
+                    );
+                    if let QueryOutput::Attempts(attempts) =
+                        self.query(Query::Attempts(n.id)).await?
+                    {
                         for a in attempts {
                             println!(
                                 "  #{:<3} {} {:>6} ms  http={}  {}  {}",
                                 a.attempt_no,
                                 format_time(a.started_at_ms),
                                 a.duration_ms,
-                                a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                                a.http_status
+                                    .map(|s| s.to_string())
+                                    .unwrap_or_else(|| "-".into()),
                                 a.url,
                                 a.error.unwrap_or_else(|| "delivered".into())
                             );
@@ -551,7 +628,13 @@ impl Operator {
             report.accounts_checked, report.entries_checked, report.postings_checked
         );
         for (account, currency, balance) in &report.institution_balances {
-            println!("  {account:<40} {:>20} {currency}", format_amount(*balance, Currency::from_code(currency).unwrap_or(Currency::CNY)));
+            println!(
+                "  {account:<40} {:>20} {currency}",
+                format_amount(
+                    *balance,
+                    Currency::from_code(currency).unwrap_or(Currency::CNY)
+                )
+            );
         }
         if report.mismatches.is_empty() {
             println!("ledger OK: every balance equals its journal");
@@ -560,17 +643,33 @@ impl Operator {
         println!("LEDGER MISMATCH: {} problem(s)", report.mismatches.len());
         for m in &report.mismatches {
             match m {
-                LedgerMismatch::Balance { account, stored_fen, journal_fen } => println!(
+                LedgerMismatch::Balance {
+                    account,
+                    stored_fen,
+                    journal_fen,
+                } => println!(
                     "  {account}: stored {} but journal says {} (difference {})",
                     format_amount(*stored_fen, Currency::CNY),
                     format_amount(*journal_fen, Currency::CNY),
                     format_amount(stored_fen - journal_fen, Currency::CNY)
                 ),
-                LedgerMismatch::UnbalancedEntry { entry_id, currency, sum_minor } => {
-                    println!("  journal entry {entry_id} does not balance in {currency}: sum {sum_minor}")
+                LedgerMismatch::UnbalancedEntry {
+                    entry_id,
+                    currency,
+                    sum_minor,
+                } => {
+                    println!(
+                        "  journal entry {entry_id} does not balance in {currency}: sum {sum_minor}"
+                    )
                 }
-                LedgerMismatch::Negative { account, balance_fen } => {
-                    println!("  {account} is negative: {}", format_amount(*balance_fen, Currency::CNY))
+                LedgerMismatch::Negative {
+                    account,
+                    balance_fen,
+                } => {
+                    println!(
+                        "  {account} is negative: {}",
+                        format_amount(*balance_fen, Currency::CNY)
+                    )
                 }
             }
         }
@@ -583,15 +682,23 @@ impl Operator {
             AccountCmd::Unfreeze { account_no } => (account_no, UserStatus::Normal),
             AccountCmd::Close { account_no } => (account_no, UserStatus::Closed),
             AccountCmd::Show { account_no } => {
-                let QueryOutput::Account(Some(a)) = self.query(Query::Account(account_no.clone())).await? else {
+                let QueryOutput::Account(Some(a)) =
+                    self.query(Query::Account(account_no.clone())).await?
+                else {
                     return Err(usage(format!("account {account_no} not found")));
                 };
                 println!("account_no      {}", a.account_no);
                 println!("institution_id  {}", a.institution_id);
                 println!("status          {}", a.status.as_str());
                 println!("kyc_level       {}", a.kyc_level.as_str());
-                println!("available       {} CNY", format_amount(a.available_fen, Currency::CNY));
-                println!("frozen          {} CNY", format_amount(a.frozen_fen, Currency::CNY));
+                println!(
+                    "available       {} CNY",
+                    format_amount(a.available_fen, Currency::CNY)
+                );
+                println!(
+                    "frozen          {} CNY",
+                    format_amount(a.frozen_fen, Currency::CNY)
+                );
                 return Ok(ExitCode::SUCCESS);
             }
         };

@@ -69,10 +69,12 @@ impl WalletKeys {
     /// public key beside it as `wallet_public.pem`) if the file does not exist.
     pub fn load_or_generate(path: &Path) -> Result<WalletKeys, KeyFileError> {
         if !path.exists() {
-            let (private_pem, public_pem) = signature::generate_rsa_2048().map_err(|e| file_error(path, e))?;
+            let (private_pem, public_pem) =
+                signature::generate_rsa_2048().map_err(|e| file_error(path, e))?;
             write_secret(path, private_pem.as_bytes())?;
             let public_path = path.with_file_name("wallet_public.pem");
-            std::fs::write(&public_path, public_pem.as_bytes()).map_err(|e| file_error(&public_path, e))?;
+            std::fs::write(&public_path, public_pem.as_bytes())
+                .map_err(|e| file_error(&public_path, e))?;
             tracing::info!(private = %path.display(), public = %public_path.display(), "generated the wallet key pair");
         }
         let pem = std::fs::read_to_string(path).map_err(|e| file_error(path, e))?;
@@ -83,7 +85,9 @@ impl WalletKeys {
     pub fn from_pem(pem: &str) -> Result<WalletKeys, String> {
         let signing = SigningKey::from_pkcs8_pem(pem).map_err(|e| e.to_string())?;
         if signing.signature_type() != SignatureType::Rsa {
-            return Err("the wallet key must be an RSA key (it also opens RSA-OAEP envelopes)".into());
+            return Err(
+                "the wallet key must be an RSA key (it also opens RSA-OAEP envelopes)".into(),
+            );
         }
         let opener = EnvelopeOpener::from_pkcs8_pem(pem).map_err(|e| e.to_string())?;
         let public_pem = signing.public_key_pem().map_err(|e| e.to_string())?;
@@ -100,17 +104,24 @@ pub const DATA_KEY_BYTES: usize = 32;
 
 /// Loads the data key: from `FREEWALKER_DATA_KEY` (Base64) if set, else from the
 /// key file, generating the file on first start.
-pub fn load_data_key(inline_b64: Option<&str>, file: &Path) -> Result<[u8; DATA_KEY_BYTES], KeyFileError> {
+pub fn load_data_key(
+    inline_b64: Option<&str>,
+    file: &Path,
+) -> Result<[u8; DATA_KEY_BYTES], KeyFileError> {
     let text = match inline_b64 {
         Some(b64) => b64.trim().to_owned(),
         None => {
             if !file.exists() {
                 let mut key = [0u8; DATA_KEY_BYTES];
-                aws_lc_rs::rand::fill(&mut key).map_err(|_| KeyFileError::DataKey("no randomness".into()))?;
+                aws_lc_rs::rand::fill(&mut key)
+                    .map_err(|_| KeyFileError::DataKey("no randomness".into()))?;
                 write_secret(file, B64.encode(key).as_bytes())?;
                 tracing::info!(file = %file.display(), "generated the data key");
             }
-            std::fs::read_to_string(file).map_err(|e| file_error(file, e))?.trim().to_owned()
+            std::fs::read_to_string(file)
+                .map_err(|e| file_error(file, e))?
+                .trim()
+                .to_owned()
         }
     };
     let bytes = B64
@@ -137,7 +148,10 @@ mod tests {
         let data1 = load_data_key(None, &dir.join("data_key")).unwrap();
         let data2 = load_data_key(None, &dir.join("data_key")).unwrap();
         assert_eq!(data1, data2);
-        assert!(format!("{first:?}").len() < 30, "Debug must not print the key");
+        assert!(
+            format!("{first:?}").len() < 30,
+            "Debug must not print the key"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -160,7 +160,11 @@ fn millis(name: &'static str, value: Option<String>, default: &str) -> Result<i6
     Ok(ms)
 }
 
-fn number<T: std::str::FromStr>(name: &'static str, value: Option<String>, default: T) -> Result<T, SettingsError> {
+fn number<T: std::str::FromStr>(
+    name: &'static str,
+    value: Option<String>,
+    default: T,
+) -> Result<T, SettingsError> {
     match value {
         None => Ok(default),
         Some(v) => v
@@ -173,11 +177,17 @@ fn number<T: std::str::FromStr>(name: &'static str, value: Option<String>, defau
 fn limit(name: &'static str, value: Option<String>, default: i64) -> Result<i64, SettingsError> {
     match value {
         None => Ok(default),
-        Some(v) => parse_amount(v.trim(), Currency::CNY).map_err(|e| invalid(name, format!("{v:?}: {e}"))),
+        Some(v) => {
+            parse_amount(v.trim(), Currency::CNY).map_err(|e| invalid(name, format!("{v:?}: {e}")))
+        }
     }
 }
 
-fn limit_set(prefix: &'static [&'static str; 5], raw: RawLimitSet, default: LimitSet) -> Result<LimitSet, SettingsError> {
+fn limit_set(
+    prefix: &'static [&'static str; 5],
+    raw: RawLimitSet,
+    default: LimitSet,
+) -> Result<LimitSet, SettingsError> {
     Ok(LimitSet {
         single_recharge_fen: limit(prefix[0], raw.single_recharge, default.single_recharge_fen)?,
         daily_recharge_fen: limit(prefix[1], raw.daily_recharge, default.daily_recharge_fen)?,
@@ -205,7 +215,11 @@ impl Settings {
     pub fn load(config_file: Option<&Path>) -> Result<Settings, SettingsError> {
         let mut builder = config::Config::builder();
         if let Some(file) = config_file {
-            builder = builder.add_source(config::File::from(file).format(config::FileFormat::Toml).required(true));
+            builder = builder.add_source(
+                config::File::from(file)
+                    .format(config::FileFormat::Toml)
+                    .required(true),
+            );
         }
         builder = builder.add_source(
             config::Environment::with_prefix("FREEWALKER")
@@ -225,36 +239,60 @@ impl Settings {
     fn from_raw(raw: Raw) -> Result<Settings, SettingsError> {
         let data_dir = PathBuf::from(DATA_DIR);
         let listen_text = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let listen = listen_text
-            .parse()
-            .map_err(|_| invalid("listen", format!("{listen_text:?} is not an address like 127.0.0.1:8080")))?;
+        let listen = listen_text.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("{listen_text:?} is not an address like 127.0.0.1:8080"),
+            )
+        })?;
 
         let payout_channel = match raw.payout_channel.as_deref().unwrap_or("instant") {
             "instant" => PayoutChannelKind::Instant,
             "manual" => PayoutChannelKind::Manual,
             "simulated" => {
-                let failure_rate: f64 = number("payout_simulated_failure_rate", raw.payout_simulated_failure_rate, 0.0)?;
+                let failure_rate: f64 = number(
+                    "payout_simulated_failure_rate",
+                    raw.payout_simulated_failure_rate,
+                    0.0,
+                )?;
                 if !(0.0..=1.0).contains(&failure_rate) {
-                    return Err(invalid("payout_simulated_failure_rate", "must be between 0 and 1"));
+                    return Err(invalid(
+                        "payout_simulated_failure_rate",
+                        "must be between 0 and 1",
+                    ));
                 }
                 PayoutChannelKind::Simulated {
                     delay_ms: millis("payout_simulated_delay", raw.payout_simulated_delay, "2s")?,
                     failure_rate,
                 }
             }
-            other => return Err(invalid("payout_channel", format!("{other:?}: use instant, manual or simulated"))),
+            other => {
+                return Err(invalid(
+                    "payout_channel",
+                    format!("{other:?}: use instant, manual or simulated"),
+                ));
+            }
         };
 
-        let notify_schedule = NotifySchedule::parse(raw.notify_schedule.as_deref().unwrap_or(DEFAULT_SCHEDULE))
-            .map_err(|e| invalid("notify_schedule", e.to_string()))?;
+        let notify_schedule =
+            NotifySchedule::parse(raw.notify_schedule.as_deref().unwrap_or(DEFAULT_SCHEDULE))
+                .map_err(|e| invalid("notify_schedule", e.to_string()))?;
         if notify_schedule.delays_ms().iter().any(|d| *d <= 0) {
-            return Err(invalid("notify_schedule", "every delay must be greater than zero"));
+            return Err(invalid(
+                "notify_schedule",
+                "every delay must be greater than zero",
+            ));
         }
 
         let log_format = match raw.log_format.as_deref().unwrap_or("human") {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
-            other => return Err(invalid("log_format", format!("{other:?}: use human or json"))),
+            other => {
+                return Err(invalid(
+                    "log_format",
+                    format!("{other:?}: use human or json"),
+                ));
+            }
         };
 
         let defaults = LimitTable::default();
@@ -266,8 +304,11 @@ impl Settings {
         limits.validate().map_err(|e| invalid("limits", e))?;
 
         let database_writers: usize = number("database_writers", raw.database_writers, 4)?;
-        let database_pool_connections_max: usize =
-            number("database_pool_connections_max", raw.database_pool_connections_max, 16)?;
+        let database_pool_connections_max: usize = number(
+            "database_pool_connections_max",
+            raw.database_pool_connections_max,
+            16,
+        )?;
         if database_writers == 0 || database_pool_connections_max <= database_writers {
             return Err(invalid(
                 "database_writers",
@@ -286,7 +327,11 @@ impl Settings {
             database_schema: raw.database_schema.filter(|s| !s.is_empty()),
             database_pool_connections_max,
             database_writers,
-            database_statement_timeout_ms: millis("database_statement_timeout", raw.database_statement_timeout, "5s")? as u64,
+            database_statement_timeout_ms: millis(
+                "database_statement_timeout",
+                raw.database_statement_timeout,
+                "5s",
+            )? as u64,
             listen,
             private_key: raw
                 .private_key
@@ -304,7 +349,11 @@ impl Settings {
             fx_max_age_ms: millis("fx_max_age", raw.fx_max_age, "24h")?,
             timestamp_window_ms: millis("timestamp_window", raw.timestamp_window, "300s")?,
             nonce_ttl_ms: millis("nonce_ttl", raw.nonce_ttl, "600s")?,
-            institution_cache_ttl_ms: millis("institution_cache_ttl", raw.institution_cache_ttl, "5s")? as u64,
+            institution_cache_ttl_ms: millis(
+                "institution_cache_ttl",
+                raw.institution_cache_ttl,
+                "5s",
+            )? as u64,
             request_timeout_ms: millis("request_timeout", raw.request_timeout, "30s")? as u64,
             rate_limit_rps: number("rate_limit_rps", raw.rate_limit_rps, 0)?,
             log_format,
@@ -323,10 +372,15 @@ impl Settings {
             ));
         }
         if self.notify_timeout_ms > 30_000 {
-            w.push("notify_timeout is over 30s: a slow institution holds delivery slots long".into());
+            w.push(
+                "notify_timeout is over 30s: a slow institution holds delivery slots long".into(),
+            );
         }
         if !self.listen.ip().is_loopback() {
-            w.push(format!("listening on {}: put TLS in front of the wallet", self.listen));
+            w.push(format!(
+                "listening on {}: put TLS in front of the wallet",
+                self.listen
+            ));
         }
         w
     }

@@ -5,12 +5,12 @@
 //! nonce claim, which §2 wants recorded), and a database failure aborts the
 //! transaction the executor opened, so a command is all-or-nothing.
 
+use freewalker_domain::DomainError;
 use freewalker_domain::account_no;
 use freewalker_domain::fx::{self, Rate};
 use freewalker_domain::limits::LimitTable;
 use freewalker_domain::recharge::plan_recharge;
 use freewalker_domain::withdraw::{self, PayoutOutcome, plan_freeze, plan_settle};
-use freewalker_domain::DomainError;
 use freewalker_protocol::amount::format_amount;
 use freewalker_protocol::api::{
     KycLevel, OrderStatus, UserStatus, WITHDRAW_RESULT_TOPIC, WithdrawResultData,
@@ -50,16 +50,20 @@ impl Default for Rules {
 /// Runs one command inside the caller's open transaction.
 pub async fn execute<T: Tx>(tx: &mut T, cmd: &Command, rules: &Rules) -> Result<Output, OpError> {
     let now = cmd.now_ms;
-    if let Some(claim) = &cmd.nonce {
-        if !tx.claim_nonce(claim, now).await? {
-            return Err(OpError::NonceUsed);
-        }
+    if let Some(claim) = &cmd.nonce
+        && !tx.claim_nonce(claim, now).await?
+    {
+        return Err(OpError::NonceUsed);
     }
     match &cmd.op {
         Op::Nothing => Ok(Output::Nothing),
         Op::UserSync(input) => user_sync(tx, input, now).await,
         Op::CustomerSync(input) => {
-            if tx.account(&input.institution_id, &input.account_no).await?.is_none() {
+            if tx
+                .account(&input.institution_id, &input.account_no)
+                .await?
+                .is_none()
+            {
                 return Err(DomainError::AccountNotFound(input.account_no.clone()).into());
             }
             tx.update_kyc(&input.account_no, &input.kyc, now).await?;
@@ -90,7 +94,11 @@ pub async fn execute<T: Tx>(tx: &mut T, cmd: &Command, rules: &Rules) -> Result<
                         })
                         .await?;
                     if !moved {
-                        return Err(StoreError::Retryable(format!("order {} moved under us", order.order_no)).into());
+                        return Err(StoreError::Retryable(format!(
+                            "order {} moved under us",
+                            order.order_no
+                        ))
+                        .into());
                     }
                     order.status = OrderStatus::Processing;
                     order.updated_at_ms = now;
@@ -124,9 +132,18 @@ pub async fn execute<T: Tx>(tx: &mut T, cmd: &Command, rules: &Rules) -> Result<
             }
             Ok(Output::Notifications(due))
         }
+        Op::ReleaseNotifications { ids } => {
+            for id in ids {
+                tx.lease_notification(*id, now).await?;
+            }
+            Ok(Output::Nothing)
+        }
         Op::RecordDelivery { attempt, result } => {
             let Some(n) = tx.notification(attempt.notification_id).await? else {
-                return Err(OpError::NotFound(format!("notification {}", attempt.notification_id)));
+                return Err(OpError::NotFound(format!(
+                    "notification {}",
+                    attempt.notification_id
+                )));
             };
             tx.insert_attempt(attempt).await?;
             // A late report from a worker whose lease ran out must not undo a
@@ -170,7 +187,9 @@ pub async fn execute<T: Tx>(tx: &mut T, cmd: &Command, rules: &Rules) -> Result<
         Op::ReplayNotifications { order_no } => {
             let all = tx.notifications_of_order(order_no).await?;
             if all.is_empty() {
-                return Err(OpError::NotFound(format!("notification for order {order_no}")));
+                return Err(OpError::NotFound(format!(
+                    "notification for order {order_no}"
+                )));
             }
             for n in &all {
                 tx.update_notification(&NotificationUpdate {
@@ -222,16 +241,22 @@ pub fn order_no(prefix: char, seq: i64, now_ms: i64) -> String {
 async fn user_sync<T: Tx>(tx: &mut T, input: &UserSyncInput, now: i64) -> Result<Output, OpError> {
     let inst = &input.institution_id;
     let existing = tx.user_by_out_id(inst, &input.out_user_id).await?;
-    if let Some(bound_to) = tx.user_by_document(inst, &input.profile.document_hash).await? {
-        if bound_to != input.out_user_id {
-            return Err(DomainError::DocumentBound.into());
-        }
+    if let Some(bound_to) = tx
+        .user_by_document(inst, &input.profile.document_hash)
+        .await?
+        && bound_to != input.out_user_id
+    {
+        return Err(DomainError::DocumentBound.into());
     }
     match existing {
         Some(mut user) => {
-            tx.update_user_profile(user.user_id, &input.profile, now).await?;
+            tx.update_user_profile(user.user_id, &input.profile, now)
+                .await?;
             user.document_hash = input.profile.document_hash.clone();
-            Ok(Output::UserSynced { user, created: false })
+            Ok(Output::UserSynced {
+                user,
+                created: false,
+            })
         }
         None => {
             let seq = tx.next_sequence(Sequence::User).await?;
@@ -245,12 +270,19 @@ async fn user_sync<T: Tx>(tx: &mut T, input: &UserSyncInput, now: i64) -> Result
                 kyc_level: KycLevel::L0,
             };
             tx.insert_user(&user, &input.profile, now).await?;
-            Ok(Output::UserSynced { user, created: true })
+            Ok(Output::UserSynced {
+                user,
+                created: true,
+            })
         }
     }
 }
 
-async fn account_view<T: Tx>(tx: &mut T, institution_id: &str, account_no: &str) -> Result<Output, OpError> {
+async fn account_view<T: Tx>(
+    tx: &mut T,
+    institution_id: &str,
+    account_no: &str,
+) -> Result<Output, OpError> {
     match tx.account(institution_id, account_no).await? {
         Some(a) => {
             a.assert_invariants();
@@ -270,7 +302,11 @@ async fn recharge_apply<T: Tx>(
     if let Some(existing) = tx.recharge_by_out_no(inst, &input.out_order_no).await? {
         return match existing.terms.first_difference(&input.terms) {
             None => Ok(Output::Recharge(existing)),
-            Some(field) => Err(DomainError::OrderConflict(format!("{} ({field} differs)", input.out_order_no)).into()),
+            Some(field) => Err(DomainError::OrderConflict(format!(
+                "{} ({field} differs)",
+                input.out_order_no
+            ))
+            .into()),
         };
     }
     let Some(account) = tx.account(inst, &input.terms.account_no).await? else {
@@ -278,7 +314,13 @@ async fn recharge_apply<T: Tx>(
     };
     let seq = tx.next_sequence(Sequence::Recharge).await?;
     let order_no = order_no('R', seq, now);
-    let plan = plan_recharge(&account, &rules.limits, &order_no, input.terms.amount_fen, cst_date(now))?;
+    let plan = plan_recharge(
+        &account,
+        &rules.limits,
+        &order_no,
+        input.terms.amount_fen,
+        cst_date(now),
+    )?;
     let order = RechargeOrder {
         order_no,
         institution_id: inst.clone(),
@@ -305,8 +347,18 @@ async fn recharge_apply<T: Tx>(
 
 /// Picks the order an [`OrderRef`] names from what each number found: when both
 /// numbers are given they must name the same order.
-fn pick_order<O>(r: &OrderRef, by_out: Option<O>, by_no: Option<O>, order_no_of: fn(&O) -> &str) -> Result<O, OpError> {
-    match (r.out_order_no.is_some(), r.order_no.is_some(), by_out, by_no) {
+fn pick_order<O>(
+    r: &OrderRef,
+    by_out: Option<O>,
+    by_no: Option<O>,
+    order_no_of: fn(&O) -> &str,
+) -> Result<O, OpError> {
+    match (
+        r.out_order_no.is_some(),
+        r.order_no.is_some(),
+        by_out,
+        by_no,
+    ) {
         (true, true, Some(a), Some(b)) if order_no_of(&a) == order_no_of(&b) => Ok(a),
         (true, true, Some(_), Some(_)) => Err(DomainError::OrderMismatch.into()),
         (true, false, Some(a), _) => Ok(a),
@@ -342,7 +394,12 @@ async fn withdraw_query<T: Tx>(tx: &mut T, r: &OrderRef) -> Result<Output, OpErr
 }
 
 /// The rate to lock into a withdrawal to `target`, or `3007`.
-async fn locked_rate<T: Tx>(tx: &mut T, target: Currency, rules: &Rules, now: i64) -> Result<(Rate, i64), OpError> {
+async fn locked_rate<T: Tx>(
+    tx: &mut T,
+    target: Currency,
+    rules: &Rules,
+    now: i64,
+) -> Result<(Rate, i64), OpError> {
     if target == Currency::CNY {
         return Ok((Rate::IDENTITY, now));
     }
@@ -374,7 +431,11 @@ async fn withdraw_confirm<T: Tx>(
     if let Some(existing) = tx.withdraw_by_out_no(inst, &input.out_order_no).await? {
         return match existing.terms.first_difference(&input.terms) {
             None => Ok(Output::Withdraw(existing)),
-            Some(field) => Err(DomainError::OrderConflict(format!("{} ({field} differs)", input.out_order_no)).into()),
+            Some(field) => Err(DomainError::OrderConflict(format!(
+                "{} ({field} differs)",
+                input.out_order_no
+            ))
+            .into()),
         };
     }
     let Some(account) = tx.account(inst, &input.terms.account_no).await? else {
@@ -407,8 +468,14 @@ async fn withdraw_confirm<T: Tx>(
     };
     tx.insert_withdraw(&order, None).await?;
     tx.insert_entry(&plan.entry, now).await?;
-    tx.update_balances(&account.account_no, plan.available_after_fen, plan.frozen_after_fen, None, now)
-        .await?;
+    tx.update_balances(
+        &account.account_no,
+        plan.available_after_fen,
+        plan.frozen_after_fen,
+        None,
+        now,
+    )
+    .await?;
     Ok(Output::Withdraw(order))
 }
 
@@ -423,7 +490,9 @@ async fn settle<T: Tx>(
         return Err(OpError::NotFound(format!("withdraw order {order_no}")));
     };
     if order.terms.account_no != account_no {
-        return Err(OpError::NotFound(format!("withdraw order {order_no} of account {account_no}")));
+        return Err(OpError::NotFound(format!(
+            "withdraw order {order_no} of account {account_no}"
+        )));
     }
     let target = outcome.status();
     if order.status == target {
@@ -437,7 +506,10 @@ async fn settle<T: Tx>(
         });
     }
     let Some(account) = tx.account_any(account_no).await? else {
-        return Err(StoreError::Corrupt(format!("order {order_no} names missing account {account_no}")).into());
+        return Err(StoreError::Corrupt(format!(
+            "order {order_no} names missing account {account_no}"
+        ))
+        .into());
     };
     if order.status == OrderStatus::Init {
         move_status(tx, &order, OrderStatus::Processing, now, None, None).await?;
@@ -454,8 +526,14 @@ async fn settle<T: Tx>(
     order.success_at_ms = success_at_ms;
     order.updated_at_ms = now;
     tx.insert_entry(&plan.entry, now).await?;
-    tx.update_balances(account_no, plan.available_after_fen, plan.frozen_after_fen, None, now)
-        .await?;
+    tx.update_balances(
+        account_no,
+        plan.available_after_fen,
+        plan.frozen_after_fen,
+        None,
+        now,
+    )
+    .await?;
     tx.insert_notification(&Notification {
         id: 0,
         order_no: order.order_no.clone(),
@@ -504,7 +582,11 @@ async fn move_status<T: Tx>(
     if !moved {
         // The row is locked by this transaction, so this cannot happen unless
         // the backend failed to lock it: refuse rather than write a second result.
-        return Err(StoreError::Retryable(format!("order {} changed status concurrently", order.order_no)).into());
+        return Err(StoreError::Retryable(format!(
+            "order {} changed status concurrently",
+            order.order_no
+        ))
+        .into());
     }
     Ok(())
 }
@@ -543,8 +625,13 @@ async fn put_institution<T: Tx>(
         (Some(_), true) => return Err(OpError::AlreadyExists(format!("institution {}", input.id))),
         (None, false) => return Err(OpError::NotFound(format!("institution {}", input.id))),
         (None, true) => {
-            let (Some(name), Some(pem), Some(sig)) = (&input.name, &input.public_key_pem, input.signature_type) else {
-                return Err(StoreError::Database("a new institution needs a name, a public key and a signature type".into()).into());
+            let (Some(name), Some(pem), Some(sig)) =
+                (&input.name, &input.public_key_pem, input.signature_type)
+            else {
+                return Err(StoreError::Database(
+                    "a new institution needs a name, a public key and a signature type".into(),
+                )
+                .into());
             };
             let inst = Institution {
                 id: input.id.clone(),

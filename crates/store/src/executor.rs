@@ -36,5 +36,6 @@ pub(crate) fn answer(jobs: Vec<Job>, results: Vec<Result<Output, OpError>>) {
 
 /// Records the size of a committed batch.
 pub(crate) fn observe_batch(backend: &'static str, commands: usize) {
-    metrics::histogram!("freewalker_store_batch_commands", "backend" => backend).record(commands as f64);
+    metrics::histogram!("freewalker_store_batch_commands", "backend" => backend)
+        .record(commands as f64);
 }

@@ -175,9 +175,14 @@ pub struct Attempt {
 pub enum DeliveryResult {
     Delivered,
     /// Try again at `next_attempt_at_ms`.
-    Retry { next_attempt_at_ms: i64, error: String },
+    Retry {
+        next_attempt_at_ms: i64,
+        error: String,
+    },
     /// The schedule is exhausted.
-    Dead { error: String },
+    Dead {
+        error: String,
+    },
 }
 
 /// One exchange rate as set by an operator.

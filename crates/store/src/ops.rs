@@ -134,6 +134,11 @@ pub enum Op {
         lease_ms: i64,
         exclude: Vec<String>,
     },
+    /// Gives claimed notifications back unattempted (their institution already
+    /// has its share of deliveries in flight).
+    ReleaseNotifications {
+        ids: Vec<i64>,
+    },
     RecordDelivery {
         attempt: Attempt,
         result: DeliveryResult,
@@ -188,6 +193,7 @@ impl Op {
             Op::ExtendPayoutLease { .. } => "extend_payout_lease",
             Op::SettleWithdrawal { .. } => "settle_withdrawal",
             Op::ClaimNotifications { .. } => "claim_notifications",
+            Op::ReleaseNotifications { .. } => "release_notifications",
             Op::RecordDelivery { .. } => "record_delivery",
             Op::ReplayNotifications { .. } => "replay_notifications",
             Op::PutInstitution { .. } => "put_institution",
@@ -205,10 +211,7 @@ pub type AccountView = AccountState;
 #[derive(Debug, Clone)]
 pub enum Output {
     Nothing,
-    UserSynced {
-        user: UserRecord,
-        created: bool,
-    },
+    UserSynced { user: UserRecord, created: bool },
     Account(AccountView),
     Recharge(RechargeOrder),
     Withdraw(WithdrawOrder),

@@ -88,7 +88,8 @@ pub fn account(r: &impl RowGet) -> Result<AccountState, StoreError> {
         available_fen: r.i64(4)?,
         frozen_fen: r.i64(5)?,
         usage: RechargeUsage {
-            day_key: i32::try_from(r.i64(6)?).map_err(|_| corrupt("recharge_day", "out of range"))?,
+            day_key: i32::try_from(r.i64(6)?)
+                .map_err(|_| corrupt("recharge_day", "out of range"))?,
             day_total_fen: r.i64(7)?,
             year: i32::try_from(r.i64(8)?).map_err(|_| corrupt("recharge_year", "out of range"))?,
             year_total_fen: r.i64(9)?,
@@ -181,8 +182,7 @@ pub fn notification(r: &impl RowGet) -> Result<Notification, StoreError> {
     })
 }
 
-pub const ATTEMPT_COLUMNS: &str =
-    "notification_id, attempt_no, url, started_at, duration_ms, http_status, error, response_excerpt";
+pub const ATTEMPT_COLUMNS: &str = "notification_id, attempt_no, url, started_at, duration_ms, http_status, error, response_excerpt";
 
 pub fn attempt(r: &impl RowGet) -> Result<Attempt, StoreError> {
     Ok(Attempt {

@@ -33,8 +33,12 @@ pub async fn verify_ledger<T: Tx>(tx: &mut T) -> Result<LedgerReport, StoreError
     let mut journal: BTreeMap<String, (i64, i64)> = BTreeMap::new();
     for (code, currency, sum) in tx.posting_sums().await? {
         match LedgerAccount::parse(&code) {
-            Some(LedgerAccount::UserAvailable(no)) if currency == "CNY" => journal.entry(no).or_default().0 += sum,
-            Some(LedgerAccount::UserFrozen(no)) if currency == "CNY" => journal.entry(no).or_default().1 += sum,
+            Some(LedgerAccount::UserAvailable(no)) if currency == "CNY" => {
+                journal.entry(no).or_default().0 += sum
+            }
+            Some(LedgerAccount::UserFrozen(no)) if currency == "CNY" => {
+                journal.entry(no).or_default().1 += sum
+            }
             Some(a) if !a.is_user() => report.institution_balances.push((code, currency, sum)),
             _ => report.mismatches.push(LedgerMismatch::Balance {
                 account: format!("{code} ({currency})"),
@@ -47,7 +51,10 @@ pub async fn verify_ledger<T: Tx>(tx: &mut T) -> Result<LedgerReport, StoreError
     for (account_no, available, frozen) in tx.stored_balances().await? {
         report.accounts_checked += 1;
         let (j_available, j_frozen) = journal.remove(&account_no).unwrap_or_default();
-        for (bucket, stored, from_journal) in [("available", available, j_available), ("frozen", frozen, j_frozen)] {
+        for (bucket, stored, from_journal) in [
+            ("available", available, j_available),
+            ("frozen", frozen, j_frozen),
+        ] {
             let account = format!("user:{account_no}:{bucket}");
             if stored != from_journal {
                 report.mismatches.push(LedgerMismatch::Balance {

@@ -44,7 +44,10 @@ pub fn limits_view(state: &AppState, account: &AccountState, with_remaining: boo
 }
 
 /// §4.7: balances, state and limits of an account of the calling institution.
-pub async fn account_query(State(state): State<AppState>, signed: SignedRequest) -> Result<Response, ApiError> {
+pub async fn account_query(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Response, ApiError> {
     let output = execute(&state, &signed, |req: AccountQueryRequest| {
         Ok(Op::AccountQuery {
             institution_id: req.institution_id,

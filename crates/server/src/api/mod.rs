@@ -48,33 +48,46 @@ fn parse_body<R: ApiRequest>(signed: &SignedRequest) -> Result<R, ApiError> {
     let value: serde_json::Value = serde_json::from_slice(&signed.body)
         .map_err(|_| ApiError::new(RetCode::InvalidJson, "the body is not valid JSON"))?;
     let Some(object) = value.as_object() else {
-        return Err(ApiError::new(RetCode::InvalidJson, "the body is not a JSON object"));
+        return Err(ApiError::new(
+            RetCode::InvalidJson,
+            "the body is not a JSON object",
+        ));
     };
-    if let Some(body_id) = object.get("institution_id").and_then(|v| v.as_str()) {
-        if body_id != signed.headers.institution_id {
-            return Err(ApiError::new(
-                RetCode::InstitutionMismatch,
-                format!(
-                    "institution_id {body_id:?} in the body differs from the header's {:?}",
-                    signed.headers.institution_id
-                ),
-            ));
-        }
+    if let Some(body_id) = object.get("institution_id").and_then(|v| v.as_str())
+        && body_id != signed.headers.institution_id
+    {
+        return Err(ApiError::new(
+            RetCode::InstitutionMismatch,
+            format!(
+                "institution_id {body_id:?} in the body differs from the header's {:?}",
+                signed.headers.institution_id
+            ),
+        ));
     }
     Ok(R::from_json(&signed.body)?)
 }
 
 /// The envelope key of the request's sensitive fields; without a usable
 /// `Encrypt-Key` header, the first sensitive field present is what is invalid.
-pub(crate) fn envelope_key(state: &AppState, signed: &SignedRequest, field: &'static str) -> Result<EnvelopeKey, ApiError> {
+pub(crate) fn envelope_key(
+    state: &AppState,
+    signed: &SignedRequest,
+    field: &'static str,
+) -> Result<EnvelopeKey, ApiError> {
     let Some(header) = &signed.encrypt_key else {
-        return Err(FieldError::invalid(field, "cannot be decrypted: the Encrypt-Key header is missing").into());
+        return Err(FieldError::invalid(
+            field,
+            "cannot be decrypted: the Encrypt-Key header is missing",
+        )
+        .into());
     };
-    state
-        .keys
-        .opener
-        .unwrap(header)
-        .map_err(|_| FieldError::invalid(field, "does not decrypt: Encrypt-Key does not unwrap with the wallet's key").into())
+    state.keys.opener.unwrap(header).map_err(|_| {
+        FieldError::invalid(
+            field,
+            "does not decrypt: Encrypt-Key does not unwrap with the wallet's key",
+        )
+        .into()
+    })
 }
 
 /// Claims the request's nonce and, if the body is acceptable, applies the
@@ -106,9 +119,12 @@ pub(crate) async fn execute<R: ApiRequest>(
             now_ms,
         })
         .await;
-    metrics::histogram!("freewalker_store_command_seconds", "op" => name).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("freewalker_store_command_seconds", "op" => name)
+        .record(started.elapsed().as_secs_f64());
     match (result, refusal) {
-        (Err(OpError::NonceUsed), _) => Err(ApiError::new(RetCode::NonceUsed, "nonce already used")),
+        (Err(OpError::NonceUsed), _) => {
+            Err(ApiError::new(RetCode::NonceUsed, "nonce already used"))
+        }
         (Err(e), _) => Err(e.into()),
         (Ok(_), Some(refusal)) => Err(refusal),
         (Ok(output), None) => Ok(output),

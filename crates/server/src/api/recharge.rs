@@ -31,7 +31,12 @@ fn order_data(o: &RechargeOrder, with_payment: bool) -> RechargeOrderData {
         success_time: format_time(o.success_at_ms),
         available_balance: format_amount(o.available_after_fen, Currency::CNY),
         pay_amount: with_payment
-            .then(|| o.terms.pay_amount_minor.zip(o.terms.pay_currency).map(|(a, c)| format_amount(a, c)))
+            .then(|| {
+                o.terms
+                    .pay_amount_minor
+                    .zip(o.terms.pay_currency)
+                    .map(|(a, c)| format_amount(a, c))
+            })
             .flatten(),
         pay_currency: with_payment
             .then(|| o.terms.pay_currency.map(|c| c.code().to_owned()))
@@ -42,7 +47,10 @@ fn order_data(o: &RechargeOrder, with_payment: bool) -> RechargeOrderData {
 }
 
 /// §4.3: credits CNY at once; the same request again returns the same order.
-pub async fn recharge_apply(State(state): State<AppState>, signed: SignedRequest) -> Result<Response, ApiError> {
+pub async fn recharge_apply(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Response, ApiError> {
     let output = execute(&state, &signed, |req: RechargeApplyRequest| {
         tracing::Span::current().record("out_order_no", req.out_order_no.as_str());
         Ok(Op::RechargeApply(RechargeInput {
@@ -67,7 +75,10 @@ pub async fn recharge_apply(State(state): State<AppState>, signed: SignedRequest
 }
 
 /// §4.4: an order of the calling institution, by either number.
-pub async fn recharge_query(State(state): State<AppState>, signed: SignedRequest) -> Result<Response, ApiError> {
+pub async fn recharge_query(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Response, ApiError> {
     let output = execute(&state, &signed, |req: RechargeQueryRequest| {
         Ok(Op::RechargeQuery(OrderRef {
             institution_id: req.institution_id.clone(),

@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use freewalker_protocol::api::{CustomerSyncData, CustomerSyncRequest, UserSyncData, UserSyncRequest};
+use freewalker_protocol::api::{
+    CustomerSyncData, CustomerSyncRequest, UserSyncData, UserSyncRequest,
+};
 use freewalker_protocol::time_format::format_date;
 use freewalker_store::model::{KycRecord, UserProfile};
 use freewalker_store::ops::{CustomerSyncInput, UserSyncInput};
@@ -16,16 +18,21 @@ use crate::http::error::ApiError;
 
 /// §4.1: creates the user and account on the first sync of
 /// `(institution_id, out_user_id)`, updates the profile afterwards.
-pub async fn user_sync(State(state): State<AppState>, signed: SignedRequest) -> Result<Response, ApiError> {
+pub async fn user_sync(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Response, ApiError> {
     let output = execute(&state, &signed, |req: UserSyncRequest| {
         let key = envelope_key(&state, &signed, "id_no")?;
         let id_no = req.open_id_no(&key)?;
         let mobile = req.open_mobile(&key)?;
         let seal = |v: &str| state.at_rest.seal(v);
         let profile = UserProfile {
-            document_hash: state
-                .at_rest
-                .document_hash(&req.nationality, req.id_type.as_str(), &id_no),
+            document_hash: state.at_rest.document_hash(
+                &req.nationality,
+                req.id_type.as_str(),
+                &id_no,
+            ),
             name: req.name,
             nationality: req.nationality,
             id_type: req.id_type,
@@ -57,7 +64,10 @@ pub async fn user_sync(State(state): State<AppState>, signed: SignedRequest) -> 
 }
 
 /// §4.2: records the institution's verification and sets the KYC level.
-pub async fn customer_sync(State(state): State<AppState>, signed: SignedRequest) -> Result<Response, ApiError> {
+pub async fn customer_sync(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Response, ApiError> {
     let output = execute(&state, &signed, |req: CustomerSyncRequest| {
         let address = match &req.address {
             Some(_) => {

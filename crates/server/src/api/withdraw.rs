@@ -38,7 +38,10 @@ pub fn order_data(o: &WithdrawOrder) -> WithdrawOrderData {
 }
 
 /// §4.5: freezes the amount, locks the rate and queues the payout.
-pub async fn withdraw_confirm(State(state): State<AppState>, signed: SignedRequest) -> Result<Response, ApiError> {
+pub async fn withdraw_confirm(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Response, ApiError> {
     let output = execute(&state, &signed, |req: WithdrawConfirmRequest| {
         tracing::Span::current().record("out_order_no", req.out_order_no.as_str());
         Ok(Op::WithdrawConfirm(WithdrawInput {
@@ -64,7 +67,10 @@ pub async fn withdraw_confirm(State(state): State<AppState>, signed: SignedReque
 }
 
 /// §4.6: an order of the calling institution, by either number.
-pub async fn withdraw_query(State(state): State<AppState>, signed: SignedRequest) -> Result<Response, ApiError> {
+pub async fn withdraw_query(
+    State(state): State<AppState>,
+    signed: SignedRequest,
+) -> Result<Response, ApiError> {
     let output = execute(&state, &signed, |req: WithdrawQueryRequest| {
         Ok(Op::WithdrawQuery(OrderRef {
             institution_id: req.institution_id.clone(),

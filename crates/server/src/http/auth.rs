@@ -102,7 +102,10 @@ impl FromRequest<AppState> for SignedRequest {
         }
 
         if !state.rate_limiter.admit(&auth.institution_id, now_ms) {
-            return Err(ApiError::new(RetCode::RateLimited, "too many requests; slow down and retry"));
+            return Err(ApiError::new(
+                RetCode::RateLimited,
+                "too many requests; slow down and retry",
+            ));
         }
 
         let encrypt_key = parts

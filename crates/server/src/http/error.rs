@@ -26,7 +26,8 @@ pub struct ApiError {
 }
 
 /// The `ret_msg` of every `9999`.
-pub const INTERNAL_MESSAGE: &str = "internal error: nothing was applied; the request is safe to retry as is";
+pub const INTERNAL_MESSAGE: &str =
+    "internal error: nothing was applied; the request is safe to retry as is";
 
 impl ApiError {
     /// A refusal with a message for the institution.
@@ -58,7 +59,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status = StatusCode::from_u16(self.code.http_status())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, self.envelope().to_json()).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,

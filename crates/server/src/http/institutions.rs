@@ -25,10 +25,13 @@ pub struct KnownInstitution {
 /// the tens, so this only bounds memory against floods of made-up IDs).
 pub const ENTRIES_MAX: usize = 10_000;
 
+/// A cached look-up: when it was made and what it found.
+type Entry = (Instant, Option<Arc<KnownInstitution>>);
+
 #[derive(Debug)]
 pub struct InstitutionCache {
     ttl: Duration,
-    entries: RwLock<HashMap<String, (Instant, Option<Arc<KnownInstitution>>)>>,
+    entries: RwLock<HashMap<String, Entry>>,
 }
 
 impl InstitutionCache {
@@ -40,13 +43,16 @@ impl InstitutionCache {
     }
 
     /// The institution if it exists, whether enabled or not.
-    pub async fn get(&self, store: &Store, id: &str) -> Result<Option<Arc<KnownInstitution>>, StoreError> {
-        if let Ok(entries) = self.entries.read() {
-            if let Some((at, entry)) = entries.get(id) {
-                if at.elapsed() < self.ttl {
-                    return Ok(entry.clone());
-                }
-            }
+    pub async fn get(
+        &self,
+        store: &Store,
+        id: &str,
+    ) -> Result<Option<Arc<KnownInstitution>>, StoreError> {
+        if let Ok(entries) = self.entries.read()
+            && let Some((at, entry)) = entries.get(id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(entry.clone());
         }
         let entry = match store.institution(id).await? {
             Some(institution) => match VerifyingKey::from_spki_pem(&institution.public_key_pem) {

@@ -26,7 +26,12 @@ fn addressee(req: &Request) -> String {
     req.headers()
         .get(headers::INSTITUTION_ID)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= headers::INSTITUTION_ID_CHARS_MAX && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= headers::INSTITUTION_ID_CHARS_MAX
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
         .unwrap_or(UNKNOWN_INSTITUTION)
         .to_owned()
 }

@@ -27,8 +27,12 @@ use tokio::task::JoinSet;
 use crate::app::AppState;
 use crate::workers::Shutdown;
 
-/// Deliveries in flight for one institution at most.
-pub const PER_INSTITUTION_IN_FLIGHT_MAX: usize = 8;
+/// The share of delivery slots one institution may hold: a quarter, so that
+/// even with every slot of three institutions stuck on timeouts, a fourth
+/// still gets through.
+pub fn per_institution_in_flight_max(slots: usize) -> usize {
+    (slots / 4).max(1)
+}
 /// How much of an institution's answer is kept with the attempt.
 pub const RESPONSE_EXCERPT_BYTES_MAX: usize = 512;
 /// How much of an answer is read at all.
@@ -42,6 +46,7 @@ pub struct NotifyWorker {
     state: AppState,
     http: reqwest::Client,
     slots: Arc<Semaphore>,
+    per_institution_max: usize,
     in_flight: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -64,6 +69,7 @@ impl NotifyWorker {
             .build()?;
         let slots = Arc::new(Semaphore::new(state.settings.notify_concurrency));
         Ok(Self {
+            per_institution_max: per_institution_in_flight_max(state.settings.notify_concurrency),
             state,
             http,
             slots,
@@ -87,7 +93,7 @@ impl NotifyWorker {
             .lock()
             .map(|m| {
                 m.iter()
-                    .filter(|(_, n)| **n >= PER_INSTITUTION_IN_FLIGHT_MAX)
+                    .filter(|(_, n)| **n >= self.per_institution_max)
                     .map(|(k, _)| k.clone())
                     .collect()
             })
@@ -112,31 +118,54 @@ impl NotifyWorker {
             return Ok(0);
         };
         let mut started = 0;
+        let mut released = Vec::new();
         for n in due {
-            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
-                break;
-            };
-            if let Ok(mut m) = self.in_flight.lock() {
-                *m.entry(n.institution_id.clone()).or_default() += 1;
+            // One claim may return more of an institution's notifications than
+            // its share; the rest go back unattempted.
+            let admitted = self.in_flight.lock().is_ok_and(|mut m| {
+                let count = m.entry(n.institution_id.clone()).or_default();
+                if *count >= self.per_institution_max {
+                    false
+                } else {
+                    *count += 1;
+                    true
+                }
+            });
+            if !admitted {
+                released.push(n.id);
+                continue;
             }
+            let Ok(permit) = self.slots.clone().try_acquire_owned() else {
+                self.finished(&n.institution_id);
+                released.push(n.id);
+                continue;
+            };
             let worker = self.clone();
             started += 1;
             set.spawn(async move {
                 let institution_id = n.institution_id.clone();
                 let result = worker.deliver(n).await;
-                if let Ok(mut m) = worker.in_flight.lock() {
-                    if let Some(count) = m.get_mut(&institution_id) {
-                        *count = count.saturating_sub(1);
-                        if *count == 0 {
-                            m.remove(&institution_id);
-                        }
-                    }
-                }
+                worker.finished(&institution_id);
                 drop(permit);
                 result
             });
         }
+        if !released.is_empty() {
+            self.run_op(Op::ReleaseNotifications { ids: released }).await?;
+        }
         Ok(started)
+    }
+
+    /// A delivery of `institution_id` ended: its slot is free.
+    fn finished(&self, institution_id: &str) {
+        if let Ok(mut m) = self.in_flight.lock()
+            && let Some(count) = m.get_mut(institution_id)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                m.remove(institution_id);
+            }
+        }
     }
 
     /// Delivers everything due now and waits for the answers. Tests call this
@@ -191,7 +220,11 @@ impl NotifyWorker {
         let started_at_ms = self.state.clock.now_millis();
         let started = Instant::now();
         let (http_status, error, excerpt) = match &url {
-            None => (None, Some("no notify_url: neither the order nor the institution has one".to_owned()), None),
+            None => (
+                None,
+                Some("no notify_url: neither the order nor the institution has one".to_owned()),
+                None,
+            ),
             Some(url) => self.post(url, &n).await,
         };
         let delivered = error.is_none();
@@ -244,9 +277,18 @@ impl NotifyWorker {
     }
 
     /// Posts the signed body; `(status, error, excerpt)` with `error` None on success.
-    async fn post(&self, url: &str, n: &Notification) -> (Option<u16>, Option<String>, Option<String>) {
+    async fn post(
+        &self,
+        url: &str,
+        n: &Notification,
+    ) -> (Option<u16>, Option<String>, Option<String>) {
         let body = n.body.as_bytes();
-        let signed = match AuthHeaders::sign(&self.state.keys.signing, body, &n.institution_id, self.state.clock.now_secs()) {
+        let signed = match AuthHeaders::sign(
+            &self.state.keys.signing,
+            body,
+            &n.institution_id,
+            self.state.clock.now_secs(),
+        ) {
             Ok(s) => s,
             Err(e) => return (None, Some(format!("signing failed: {e}")), None),
         };
@@ -262,7 +304,10 @@ impl NotifyWorker {
             Ok(r) => r,
             Err(e) => {
                 let what = if e.is_timeout() {
-                    format!("timed out after {} ms", self.state.settings.notify_timeout_ms)
+                    format!(
+                        "timed out after {} ms",
+                        self.state.settings.notify_timeout_ms
+                    )
                 } else if e.is_connect() {
                     "connection failed".to_owned()
                 } else {
@@ -274,16 +319,32 @@ impl NotifyWorker {
         let status = response.status().as_u16();
         let bytes = match read_capped(response).await {
             Ok(b) => b,
-            Err(e) => return (Some(status), Some(format!("reading the answer failed: {e}")), None),
+            Err(e) => {
+                return (
+                    Some(status),
+                    Some(format!("reading the answer failed: {e}")),
+                    None,
+                );
+            }
         };
-        let excerpt = String::from_utf8_lossy(&bytes[..bytes.len().min(RESPONSE_EXCERPT_BYTES_MAX)]).into_owned();
+        let excerpt =
+            String::from_utf8_lossy(&bytes[..bytes.len().min(RESPONSE_EXCERPT_BYTES_MAX)])
+                .into_owned();
         if status != 200 {
             return (Some(status), Some(format!("HTTP {status}")), Some(excerpt));
         }
         match NotificationAck::from_json(&bytes) {
             Ok(ack) if ack.is_success() => (Some(status), None, Some(excerpt)),
-            Ok(ack) => (Some(status), Some(format!("ret_code {}", ack.ret_code)), Some(excerpt)),
-            Err(_) => (Some(status), Some("answer is not a JSON acknowledgement".to_owned()), Some(excerpt)),
+            Ok(ack) => (
+                Some(status),
+                Some(format!("ret_code {}", ack.ret_code)),
+                Some(excerpt),
+            ),
+            Err(_) => (
+                Some(status),
+                Some("answer is not a JSON acknowledgement".to_owned()),
+                Some(excerpt),
+            ),
         }
     }
 }

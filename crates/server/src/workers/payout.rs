@@ -42,7 +42,11 @@ pub enum ChannelAnswer {
 /// Where payouts are made. Implementations must be idempotent by `order_no`.
 pub trait PayoutChannel: Send + Sync + std::fmt::Debug {
     /// Hands over (or asks again about) an order.
-    fn submit<'a>(&'a self, order: &'a WithdrawOrder, now_ms: i64) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>>;
+    fn submit<'a>(
+        &'a self,
+        order: &'a WithdrawOrder,
+        now_ms: i64,
+    ) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>>;
 }
 
 /// Pays every order at once (the default).
@@ -50,7 +54,11 @@ pub trait PayoutChannel: Send + Sync + std::fmt::Debug {
 pub struct InstantChannel;
 
 impl PayoutChannel for InstantChannel {
-    fn submit<'a>(&'a self, _order: &'a WithdrawOrder, _now_ms: i64) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>> {
+    fn submit<'a>(
+        &'a self,
+        _order: &'a WithdrawOrder,
+        _now_ms: i64,
+    ) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>> {
         Box::pin(async { ChannelAnswer::Settled(PayoutOutcome::Success) })
     }
 }
@@ -60,7 +68,11 @@ impl PayoutChannel for InstantChannel {
 pub struct ManualChannel;
 
 impl PayoutChannel for ManualChannel {
-    fn submit<'a>(&'a self, _order: &'a WithdrawOrder, now_ms: i64) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>> {
+    fn submit<'a>(
+        &'a self,
+        _order: &'a WithdrawOrder,
+        now_ms: i64,
+    ) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>> {
         Box::pin(async move {
             ChannelAnswer::Pending {
                 recheck_at_ms: now_ms + MANUAL_RECHECK_MS,
@@ -80,11 +92,17 @@ pub struct SimulatedChannel {
 
 /// FNV-1a: a fixed, dependency-free hash (std's hasher is randomly seeded).
 fn stable_hash(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 impl PayoutChannel for SimulatedChannel {
-    fn submit<'a>(&'a self, order: &'a WithdrawOrder, now_ms: i64) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>> {
+    fn submit<'a>(
+        &'a self,
+        order: &'a WithdrawOrder,
+        now_ms: i64,
+    ) -> Pin<Box<dyn Future<Output = ChannelAnswer> + Send + 'a>> {
         Box::pin(async move {
             let due = order.created_at_ms + self.delay_ms;
             if now_ms < due {
@@ -107,7 +125,10 @@ pub fn channel_for(kind: &PayoutChannelKind) -> Arc<dyn PayoutChannel> {
     match kind {
         PayoutChannelKind::Instant => Arc::new(InstantChannel),
         PayoutChannelKind::Manual => Arc::new(ManualChannel),
-        PayoutChannelKind::Simulated { delay_ms, failure_rate } => Arc::new(SimulatedChannel {
+        PayoutChannelKind::Simulated {
+            delay_ms,
+            failure_rate,
+        } => Arc::new(SimulatedChannel {
             delay_ms: *delay_ms,
             failure_rate: *failure_rate,
         }),
@@ -162,7 +183,11 @@ impl PayoutWorker {
             ..PayoutRound::default()
         };
         for order in &orders {
-            match self.channel.submit(order, self.state.clock.now_millis()).await {
+            match self
+                .channel
+                .submit(order, self.state.clock.now_millis())
+                .await
+            {
                 ChannelAnswer::Settled(outcome) => {
                     let result = self
                         .run_op(Op::SettleWithdrawal {

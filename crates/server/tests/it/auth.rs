@@ -4,8 +4,8 @@
 
 use freewalker_protocol::api::paths;
 use freewalker_sdk::client::{RawReply, RawRequest};
-use freewalker_store::ops::InstitutionInput;
 use freewalker_store::Op;
+use freewalker_store::ops::InstitutionInput;
 
 use crate::support::{INST, TestApp};
 
@@ -19,16 +19,28 @@ fn set_header(raw: &mut RawRequest, name: &str, value: Option<&str>) {
 }
 
 fn header<'a>(raw: &'a RawRequest, name: &str) -> &'a str {
-    raw.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).expect("header")
+    raw.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+        .expect("header")
 }
 
 /// Sends and checks code, HTTP status and the wallet's signature on the answer.
 async fn expect(app: &TestApp, raw: RawRequest, code: &str, status: u16) -> RawReply {
     let reply = app.client.send_raw(raw).await.expect("send");
-    let envelope = reply.envelope.as_ref().unwrap_or_else(|| panic!("not an envelope: {:?}", String::from_utf8_lossy(&reply.body)));
+    let envelope = reply.envelope.as_ref().unwrap_or_else(|| {
+        panic!(
+            "not an envelope: {:?}",
+            String::from_utf8_lossy(&reply.body)
+        )
+    });
     assert_eq!(envelope.ret_code, code, "{envelope:?}");
     assert_eq!(reply.status, status, "{envelope:?}");
-    assert!(reply.signature_ok, "every response is signed by the wallet: {envelope:?}");
+    assert!(
+        reply.signature_ok,
+        "every response is signed by the wallet: {envelope:?}"
+    );
     assert!(!envelope.ret_msg.is_empty());
     reply
 }
@@ -40,7 +52,13 @@ fn without_nonces(counts: Vec<(String, i64)>) -> Vec<(String, i64)> {
 #[tokio::test]
 async fn a_well_signed_request_is_answered_and_signed() {
     let app = TestApp::spawn().await;
-    let reply = expect(&app, app.signed_raw(paths::ACCOUNT_QUERY, BODY), "3001", 200).await;
+    let reply = expect(
+        &app,
+        app.signed_raw(paths::ACCOUNT_QUERY, BODY),
+        "3001",
+        200,
+    )
+    .await;
     assert!(reply.envelope.unwrap().ret_msg.contains("account_no"));
 }
 
@@ -48,11 +66,20 @@ async fn a_well_signed_request_is_answered_and_signed() {
 async fn header_problems_answer_1001_and_store_nothing() {
     let app = TestApp::spawn().await;
     let before = app.row_counts().await;
-    for name in ["Signature-Type", "Signature-Data", "timestamp", "nonce", "institution_id"] {
+    for name in [
+        "Signature-Type",
+        "Signature-Data",
+        "timestamp",
+        "nonce",
+        "institution_id",
+    ] {
         let mut raw = app.signed_raw(paths::ACCOUNT_QUERY, BODY);
         set_header(&mut raw, name, None);
         let reply = expect(&app, raw, "1001", 401).await;
-        assert!(reply.envelope.unwrap().ret_msg.contains(name), "ret_msg names {name}");
+        assert!(
+            reply.envelope.unwrap().ret_msg.contains(name),
+            "ret_msg names {name}"
+        );
     }
     let malformed = [
         ("Signature-Type", "DSA"),
@@ -68,7 +95,11 @@ async fn header_problems_answer_1001_and_store_nothing() {
         set_header(&mut raw, name, Some(value));
         expect(&app, raw, "1001", 401).await;
     }
-    assert_eq!(app.row_counts().await, before, "a refused request writes nothing, not even its nonce");
+    assert_eq!(
+        app.row_counts().await,
+        before,
+        "a refused request writes nothing, not even its nonce"
+    );
 }
 
 #[tokio::test]
@@ -82,7 +113,11 @@ async fn unknown_or_disabled_institutions_answer_1005() {
         RawRequest {
             path: paths::ACCOUNT_QUERY.into(),
             body: body.to_vec(),
-            headers: headers.to_pairs().iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect(),
+            headers: headers
+                .to_pairs()
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
         }
     };
     expect(&app, raw, "1005", 401).await;
@@ -100,8 +135,18 @@ async fn unknown_or_disabled_institutions_answer_1005() {
     })
     .await;
     app.state.institutions.clear();
-    expect(&app, app.signed_raw(paths::ACCOUNT_QUERY, BODY), "1005", 401).await;
-    assert_eq!(app.row_counts().await, before, "nothing stored, not even the nonce");
+    expect(
+        &app,
+        app.signed_raw(paths::ACCOUNT_QUERY, BODY),
+        "1005",
+        401,
+    )
+    .await;
+    assert_eq!(
+        app.row_counts().await,
+        before,
+        "nothing stored, not even the nonce"
+    );
 }
 
 #[tokio::test]
@@ -120,8 +165,17 @@ async fn the_timestamp_window_is_300_seconds_either_way() {
     app.clock.advance_millis(-602_000);
     expect(&app, raw, "1003", 401).await;
     let counts = app.row_counts().await;
-    let nonces = |c: &[(String, i64)]| c.iter().find(|(t, _)| t == "nonces").map(|(_, n)| *n).unwrap();
-    assert_eq!(nonces(&counts), nonces(&before) + 1, "only the accepted request recorded its nonce");
+    let nonces = |c: &[(String, i64)]| {
+        c.iter()
+            .find(|(t, _)| t == "nonces")
+            .map(|(_, n)| *n)
+            .unwrap()
+    };
+    assert_eq!(
+        nonces(&counts),
+        nonces(&before) + 1,
+        "only the accepted request recorded its nonce"
+    );
 }
 
 #[tokio::test]
@@ -147,7 +201,11 @@ async fn a_signature_that_does_not_verify_answers_1002() {
     let mut raw = app.signed_raw(paths::ACCOUNT_QUERY, BODY);
     set_header(&mut raw, "Signature-Type", Some("SM2"));
     expect(&app, raw, "1002", 401).await;
-    assert_eq!(app.row_counts().await, before, "an unauthenticated request writes nothing");
+    assert_eq!(
+        app.row_counts().await,
+        before,
+        "an unauthenticated request writes nothing"
+    );
 }
 
 #[tokio::test]
@@ -179,9 +237,18 @@ async fn institution_id_in_body_must_match_the_header() {
     let app = TestApp::spawn().await;
     let before = app.row_counts().await;
     let body = br#"{"institution_id":"INST0002","account_no":"8000000000000011"}"#;
-    let reply = expect(&app, app.signed_raw(paths::ACCOUNT_QUERY, body), "1006", 401).await;
+    let reply = expect(
+        &app,
+        app.signed_raw(paths::ACCOUNT_QUERY, body),
+        "1006",
+        401,
+    )
+    .await;
     assert!(reply.envelope.unwrap().ret_msg.contains("institution_id"));
-    assert_eq!(without_nonces(app.row_counts().await), without_nonces(before));
+    assert_eq!(
+        without_nonces(app.row_counts().await),
+        without_nonces(before)
+    );
 }
 
 #[tokio::test]
@@ -224,20 +291,35 @@ async fn malformed_bodies_answer_2001_to_2003_naming_the_field() {
     for (path, body, code, field) in cases {
         let reply = expect(&app, app.signed_raw(path, body), code, 400).await;
         let msg = reply.envelope.unwrap().ret_msg;
-        assert!(msg.contains(field), "{code} for {} should name {field}: {msg}", String::from_utf8_lossy(body));
+        assert!(
+            msg.contains(field),
+            "{code} for {} should name {field}: {msg}",
+            String::from_utf8_lossy(body)
+        );
     }
-    assert_eq!(without_nonces(app.row_counts().await), before, "refused bodies create nothing");
+    assert_eq!(
+        without_nonces(app.row_counts().await),
+        before,
+        "refused bodies create nothing"
+    );
 }
 
 #[tokio::test]
 async fn a_body_over_64_kib_answers_2004_with_413_before_anything_else() {
     let app = TestApp::spawn().await;
     let before = app.row_counts().await;
-    let mut body = br#"{"institution_id":"INST0001","account_no":"8000000000000011","remark":""#.to_vec();
+    let mut body =
+        br#"{"institution_id":"INST0001","account_no":"8000000000000011","remark":""#.to_vec();
     body.resize(64 * 1024 + 1 - 2, b'x');
     body.extend_from_slice(b"\"}");
     assert_eq!(body.len(), 64 * 1024 + 1);
-    expect(&app, app.signed_raw(paths::ACCOUNT_QUERY, &body), "2004", 413).await;
+    expect(
+        &app,
+        app.signed_raw(paths::ACCOUNT_QUERY, &body),
+        "2004",
+        413,
+    )
+    .await;
     // Even without any auth header: size comes first.
     let raw = RawRequest {
         path: paths::ACCOUNT_QUERY.into(),
@@ -248,14 +330,27 @@ async fn a_body_over_64_kib_answers_2004_with_413_before_anything_else() {
     // Exactly 64 KiB is read (and then refused for what it is, not its size).
     body.truncate(64 * 1024 - 2);
     body.extend_from_slice(b"\"}");
-    expect(&app, app.signed_raw(paths::ACCOUNT_QUERY, &body), "3001", 200).await;
-    assert_eq!(without_nonces(app.row_counts().await), without_nonces(before));
+    expect(
+        &app,
+        app.signed_raw(paths::ACCOUNT_QUERY, &body),
+        "3001",
+        200,
+    )
+    .await;
+    assert_eq!(
+        without_nonces(app.row_counts().await),
+        without_nonces(before)
+    );
 }
 
 #[tokio::test]
 async fn unknown_api_paths_get_a_signed_envelope() {
     let app = TestApp::spawn().await;
-    let reply = app.client.send_raw(app.signed_raw("/api/v1/nothing", BODY)).await.unwrap();
+    let reply = app
+        .client
+        .send_raw(app.signed_raw("/api/v1/nothing", BODY))
+        .await
+        .unwrap();
     assert!(reply.signature_ok);
     assert_eq!(reply.envelope.unwrap().ret_code, "2003");
 }
@@ -291,11 +386,24 @@ async fn garbage_never_gets_a_500() {
         let body = if i % 2 == 0 {
             bodies.new_tree(&mut runner).unwrap().current()
         } else {
-            json_bodies.new_tree(&mut runner).unwrap().current().into_bytes()
+            json_bodies
+                .new_tree(&mut runner)
+                .unwrap()
+                .current()
+                .into_bytes()
         };
         let path = paths_all[i % paths_all.len()];
-        let reply = app.client.send_raw(app.signed_raw(path, &body)).await.unwrap();
-        assert!(reply.status < 500, "{path} {:?} -> {}", String::from_utf8_lossy(&body), reply.status);
+        let reply = app
+            .client
+            .send_raw(app.signed_raw(path, &body))
+            .await
+            .unwrap();
+        assert!(
+            reply.status < 500,
+            "{path} {:?} -> {}",
+            String::from_utf8_lossy(&body),
+            reply.status
+        );
         assert!(reply.signature_ok);
     }
     app.assert_ledger_clean().await;

@@ -52,7 +52,11 @@ async fn a_request_signed_by_the_openssl_command_line_is_accepted() {
             .arg(&input)
             .output()
             .expect("openssl runs");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(out.stdout)
     })
@@ -63,5 +67,9 @@ async fn a_request_signed_by_the_openssl_command_line_is_accepted() {
     raw.headers.push(("Signature-Data".into(), signature));
     let reply = app.client.send_raw(raw).await.unwrap();
     assert!(reply.signature_ok);
-    assert_eq!(reply.envelope.unwrap().ret_code, "3001", "authenticated, then the account is missing");
+    assert_eq!(
+        reply.envelope.unwrap().ret_code,
+        "3001",
+        "authenticated, then the account is missing"
+    );
 }

@@ -2,6 +2,12 @@
 //! through the institution SDK. One binary for the crate (see STYLE.md).
 
 mod auth;
+mod crash;
 mod interop;
+mod notify;
+mod props;
+mod receiver;
+mod recharge;
 mod support;
 mod users;
+mod withdraw;

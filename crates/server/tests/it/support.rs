@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use freewalker_domain::{Clock, ManualClock, SystemClock};
 use freewalker_protocol::api::{
-    AccountNo, CustomerSyncRequest, IdType, KycLevel, OrderQuery, RechargeApplyRequest, UserSyncRequest,
+    AccountNo, CustomerSyncRequest, IdType, KycLevel, OrderQuery, RechargeApplyRequest,
+    UserSyncRequest,
 };
 use freewalker_protocol::currency::Currency;
+use freewalker_protocol::signature::SignatureType;
 use freewalker_protocol::signature::generate_rsa_2048;
 use freewalker_sdk::client::{RawRequest, Reply};
 use freewalker_sdk::{Client, ClientConfig};
@@ -18,7 +20,6 @@ use freewalker_server::telemetry::Metrics;
 use freewalker_server::workers;
 use freewalker_store::ops::InstitutionInput;
 use freewalker_store::{Command, Op};
-use freewalker_protocol::signature::SignatureType;
 
 /// The repository's `tests/` folder (test vectors, interop scripts).
 pub fn repo_tests_dir() -> PathBuf {
@@ -26,7 +27,8 @@ pub fn repo_tests_dir() -> PathBuf {
 }
 
 pub fn vector(name: &str) -> String {
-    std::fs::read_to_string(repo_tests_dir().join("vectors").join(name)).expect("test vector present")
+    std::fs::read_to_string(repo_tests_dir().join("vectors").join(name))
+        .expect("test vector present")
 }
 
 /// The RSA test institution of the spec's vectors.
@@ -66,7 +68,9 @@ impl TestApp {
         let state = AppState::build(settings, Arc::new(clock.clone()), Metrics::default())
             .await
             .expect("wallet starts");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (shutdown, wait) = workers::shutdown_channel();
         let served = state.clone();
@@ -76,8 +80,20 @@ impl TestApp {
         let base_url = format!("http://{addr}");
         let wallet_public = state.keys.public_pem.clone();
 
-        register(&state, INST, &vector("inst_rsa_public.pem"), SignatureType::Rsa).await;
-        register(&state, INST_SM2, &vector("inst_sm2_public.pem"), SignatureType::Sm2).await;
+        register(
+            &state,
+            INST,
+            &vector("inst_rsa_public.pem"),
+            SignatureType::Rsa,
+        )
+        .await;
+        register(
+            &state,
+            INST_SM2,
+            &vector("inst_sm2_public.pem"),
+            SignatureType::Sm2,
+        )
+        .await;
         let (other_private, other_public) = generate_rsa_2048().expect("key");
         register(&state, INST_OTHER, &other_public, SignatureType::Rsa).await;
 
@@ -112,14 +128,24 @@ impl TestApp {
     /// Asserts the ledger verifies clean.
     pub async fn assert_ledger_clean(&self) {
         let report = self.state.store.verify_ledger().await.expect("verify");
-        assert!(report.mismatches.is_empty(), "ledger mismatches: {:?}", report.mismatches);
+        assert!(
+            report.mismatches.is_empty(),
+            "ledger mismatches: {:?}",
+            report.mismatches
+        );
     }
 
     /// Syncs a user (L0) and returns the account number.
     pub async fn user(&self, out_user_id: &str, id_no: &str) -> String {
         let reply = self.user_sync(&self.client, out_user_id, id_no).await;
         assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
-        reply.envelope.data.as_ref().and_then(|d| d["account_no"].as_str()).expect("account_no").to_owned()
+        reply
+            .envelope
+            .data
+            .as_ref()
+            .and_then(|d| d["account_no"].as_str())
+            .expect("account_no")
+            .to_owned()
     }
 
     pub async fn user_sync(&self, client: &Client, out_user_id: &str, id_no: &str) -> Reply {
@@ -153,11 +179,20 @@ impl TestApp {
             address: None,
             occupation: None,
         };
-        let reply = self.client.customer_sync(&req, None).await.expect("customer sync");
+        let reply = self
+            .client
+            .customer_sync(&req, None)
+            .await
+            .expect("customer sync");
         assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
     }
 
-    pub fn recharge_request(&self, out_order_no: &str, account_no: &str, amount_fen: i64) -> RechargeApplyRequest {
+    pub fn recharge_request(
+        &self,
+        out_order_no: &str,
+        account_no: &str,
+        amount_fen: i64,
+    ) -> RechargeApplyRequest {
         RechargeApplyRequest {
             institution_id: INST.to_owned(),
             out_order_no: out_order_no.to_owned(),
@@ -172,7 +207,10 @@ impl TestApp {
 
     pub async fn recharge(&self, out_order_no: &str, account_no: &str, amount_fen: i64) -> Reply {
         let req = self.recharge_request(out_order_no, account_no, amount_fen);
-        self.client.recharge_apply(&req).await.expect("recharge call")
+        self.client
+            .recharge_apply(&req)
+            .await
+            .expect("recharge call")
     }
 
     pub fn query(out_order_no: Option<&str>, order_no: Option<&str>) -> OrderQuery {
@@ -189,18 +227,31 @@ impl TestApp {
             institution_id: INST.to_owned(),
             account_no: AccountNo::parse(account_no).expect("account no"),
         };
-        let reply = self.client.account_query(&req).await.expect("account query");
+        let reply = self
+            .client
+            .account_query(&req)
+            .await
+            .expect("account query");
         assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
         let data = reply.envelope.data.expect("data");
-        (fen(data["available_balance"].as_str().expect("amount")), fen(data["frozen_balance"].as_str().expect("amount")))
+        (
+            fen(data["available_balance"].as_str().expect("amount")),
+            fen(data["frozen_balance"].as_str().expect("amount")),
+        )
     }
 
     /// A raw request signed correctly by [`INST`], for tampering with.
     pub fn signed_raw(&self, path: &str, body: &[u8]) -> RawRequest {
         let headers = self.client.sign_headers(body).expect("sign");
-        let mut pairs: Vec<(String, String)> =
-            headers.to_pairs().iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
-        pairs.push(("content-type".into(), "application/json; charset=utf-8".into()));
+        let mut pairs: Vec<(String, String)> = headers
+            .to_pairs()
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        pairs.push((
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        ));
         RawRequest {
             path: path.to_owned(),
             body: body.to_vec(),
@@ -255,4 +306,78 @@ pub fn fen(text: &str) -> i64 {
     let (yuan, cents) = text.split_once('.').expect("two decimals");
     assert_eq!(cents.len(), 2, "{text}");
     yuan.parse::<i64>().expect("yuan") * 100 + cents.parse::<i64>().expect("cents")
+}
+
+impl TestApp {
+    /// Sets an exchange rate as `freewalker fx set` would.
+    pub async fn set_rate(&self, currency: &str, rate: &str) {
+        self.operator(Op::SetFxRate {
+            currency: currency.to_owned(),
+            rate: freewalker_domain::fx::Rate::parse(rate).expect("rate"),
+        })
+        .await;
+    }
+
+    pub fn withdraw_request(
+        &self,
+        out_order_no: &str,
+        account_no: &str,
+        amount_fen: i64,
+        target: &str,
+    ) -> freewalker_protocol::api::WithdrawConfirmRequest {
+        freewalker_protocol::api::WithdrawConfirmRequest {
+            institution_id: INST.to_owned(),
+            out_order_no: out_order_no.to_owned(),
+            account_no: AccountNo::parse(account_no).expect("account no"),
+            amount: amount_fen,
+            currency: Currency::CNY,
+            target_currency: Currency::from_code(target).expect("currency"),
+            branch_info: freewalker_protocol::api::BranchInfo {
+                branch_no: "BR001".to_owned(),
+                branch_name: "浦东机场网点".to_owned(),
+                branch_address: "上海市浦东新区机场大道".to_owned(),
+            },
+            notify_url: None,
+            remark: None,
+        }
+    }
+
+    pub async fn withdraw(&self, out_order_no: &str, account_no: &str, amount_fen: i64, target: &str) -> Reply {
+        let req = self.withdraw_request(out_order_no, account_no, amount_fen, target);
+        self.client.withdraw_confirm(&req).await.expect("withdraw call")
+    }
+
+    /// A payout worker with the instant channel.
+    pub fn payouts(&self) -> freewalker_server::workers::payout::PayoutWorker {
+        self.payouts_with(std::sync::Arc::new(freewalker_server::workers::payout::InstantChannel))
+    }
+
+    pub fn payouts_with(
+        &self,
+        channel: std::sync::Arc<dyn freewalker_server::workers::payout::PayoutChannel>,
+    ) -> freewalker_server::workers::payout::PayoutWorker {
+        freewalker_server::workers::payout::PayoutWorker::new(self.state.clone(), channel)
+    }
+
+    pub fn notifier(&self) -> freewalker_server::workers::notify::NotifyWorker {
+        freewalker_server::workers::notify::NotifyWorker::new(self.state.clone()).expect("notify worker")
+    }
+
+    /// A user at `level` holding `fen` available.
+    pub async fn funded_user(&self, out_user_id: &str, level: KycLevel, fen: i64) -> String {
+        let account = self.user(out_user_id, &format!("DOC-{out_user_id}")).await;
+        if level != KycLevel::L0 {
+            self.kyc(&account, level).await;
+        }
+        let mut left = fen;
+        let mut i = 0;
+        while left > 0 {
+            let part = left.min(200_000);
+            let reply = self.recharge(&format!("FUND-{out_user_id}-{i}"), &account, part).await;
+            assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
+            left -= part;
+            i += 1;
+        }
+        account
+    }
 }

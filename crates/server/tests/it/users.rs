@@ -1,7 +1,9 @@
 //! §4.1 user sync, §4.2 customer sync, §4.7 account query.
 
-use freewalker_protocol::api::{AccountNo, AccountQueryRequest, CustomerSyncRequest, IdType, KycLevel, UserSyncRequest, paths};
 use freewalker_domain::Clock;
+use freewalker_protocol::api::{
+    AccountNo, AccountQueryRequest, CustomerSyncRequest, IdType, KycLevel, UserSyncRequest, paths,
+};
 use freewalker_sdk::client::SealedFields;
 
 use crate::support::{INST, INST_OTHER, TestApp, fen};
@@ -60,12 +62,22 @@ async fn sensitive_fields_are_encrypted_at_rest() {
     }
     assert!(!seen.is_empty());
     let contains = |needle: &[u8]| seen.windows(needle.len()).any(|w| w == needle);
-    assert!(!contains(b"PASSPORT-XJ4471"), "document number stored in clear");
+    assert!(
+        !contains(b"PASSPORT-XJ4471"),
+        "document number stored in clear"
+    );
     assert!(!contains(b"+14155550100"), "mobile stored in clear");
-    assert!(contains(b"ALICE EXAMPLE"), "the scan itself works (the name is not sensitive)");
+    assert!(
+        contains(b"ALICE EXAMPLE"),
+        "the scan itself works (the name is not sensitive)"
+    );
 }
 
-async fn send_user_sync(app: &TestApp, env: Option<&SealedFields>, id_no: &str) -> (String, String) {
+async fn send_user_sync(
+    app: &TestApp,
+    env: Option<&SealedFields>,
+    id_no: &str,
+) -> (String, String) {
     let key_env = app.client.new_envelope().unwrap();
     let req = UserSyncRequest {
         institution_id: INST.into(),
@@ -89,7 +101,10 @@ async fn a_sensitive_field_that_does_not_decrypt_answers_2003_naming_it() {
     let app = TestApp::spawn().await;
     let (code, msg) = send_user_sync(&app, None, "E1").await;
     assert_eq!(code, "2003");
-    assert!(msg.contains("id_no") && msg.contains("Encrypt-Key"), "{msg}");
+    assert!(
+        msg.contains("id_no") && msg.contains("Encrypt-Key"),
+        "{msg}"
+    );
     // A different message's key: the field does not decrypt.
     let wrong = app.client.new_envelope().unwrap();
     let (code, msg) = send_user_sync(&app, Some(&wrong), "E1").await;
@@ -115,7 +130,11 @@ async fn customer_sync_raises_the_level_and_the_limits() {
     let env = app.client.new_envelope().unwrap();
     let mut with_address = req.clone();
     with_address.address = Some(env.seal("上海市浦东新区世纪大道100号").unwrap());
-    let reply = app.client.customer_sync(&with_address, Some(&env)).await.unwrap();
+    let reply = app
+        .client
+        .customer_sync(&with_address, Some(&env))
+        .await
+        .unwrap();
     assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
     let data = reply.envelope.data.unwrap();
     assert_eq!(data["kyc_level"], "L2");
@@ -126,7 +145,14 @@ async fn customer_sync_raises_the_level_and_the_limits() {
         institution_id: INST.into(),
         account_no: AccountNo::parse(&account_no).unwrap(),
     };
-    let data = app.client.account_query(&q).await.unwrap().envelope.data.unwrap();
+    let data = app
+        .client
+        .account_query(&q)
+        .await
+        .unwrap()
+        .envelope
+        .data
+        .unwrap();
     assert_eq!(data["kyc_level"], "L2");
     assert_eq!(data["currency"], "CNY");
     assert_eq!(fen(data["available_balance"].as_str().unwrap()), 0);
@@ -137,7 +163,11 @@ async fn customer_sync_raises_the_level_and_the_limits() {
     // An account of another institution looks exactly like a missing one.
     let mut foreign = req.clone();
     foreign.institution_id = INST_OTHER.into();
-    let reply = app.other_client.customer_sync(&foreign, None).await.unwrap();
+    let reply = app
+        .other_client
+        .customer_sync(&foreign, None)
+        .await
+        .unwrap();
     assert_eq!(reply.ret_code(), "3001");
     let q = AccountQueryRequest {
         institution_id: INST_OTHER.into(),
@@ -152,7 +182,10 @@ async fn customer_sync_raises_the_level_and_the_limits() {
     let missing_reply = app.other_client.account_query(&missing).await.unwrap();
     assert_eq!(missing_reply.status, foreign_reply.status);
     assert_eq!(
-        missing_reply.envelope.ret_msg.replace(missing.account_no.as_str(), "X"),
+        missing_reply
+            .envelope
+            .ret_msg
+            .replace(missing.account_no.as_str(), "X"),
         foreign_reply.envelope.ret_msg.replace(&account_no, "X")
     );
 }

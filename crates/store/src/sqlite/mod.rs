@@ -36,7 +36,8 @@ pub const QUEUE_COMMANDS_MAX: usize = 4_096;
 /// Read connections kept open.
 pub const READERS_MAX: usize = 4;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "wallet", include_str!("migrations/0001_wallet.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "wallet", include_str!("migrations/0001_wallet.sql"))];
 
 /// A running SQLite store.
 #[derive(Debug)]
@@ -119,8 +120,9 @@ impl SqliteStore {
     /// writer thread.
     pub fn open(path: &Path, rules: Rules) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| StoreError::Database(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Database(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
@@ -157,10 +159,10 @@ impl SqliteStore {
                 None => connect(&path)?,
             };
             let result = read(&mut conn, &q);
-            if let Ok(mut r) = readers.lock() {
-                if r.len() < READERS_MAX {
-                    r.push(conn);
-                }
+            if let Ok(mut r) = readers.lock()
+                && r.len() < READERS_MAX
+            {
+                r.push(conn);
             }
             result
         })
@@ -198,7 +200,9 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>, rules: &Rules) {
                 executor::answer(batch, results);
                 return;
             }
-            Err(e) => tracing::warn!(error = %e, commands = batch.len(), "batch failed; running its commands one by one"),
+            Err(e) => {
+                tracing::warn!(error = %e, commands = batch.len(), "batch failed; running its commands one by one")
+            }
         }
     }
     for job in batch {
@@ -232,7 +236,8 @@ fn try_transaction<'a>(
     cmds: impl Iterator<Item = &'a Command>,
     rules: &Rules,
 ) -> Result<Vec<Result<Output, OpError>>, OpError> {
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(StoreError::from)?;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(StoreError::from)?;
     let mut results = Vec::new();
     for cmd in cmds {
         // A panic here is a bug (a broken invariant assertion); it must not take
@@ -240,7 +245,9 @@ fn try_transaction<'a>(
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             run_ready(commands::execute(&mut SqliteTx::new(conn), cmd, rules))
         }))
-        .unwrap_or_else(|_| Err(StoreError::Database(format!("command {} panicked", cmd.op.name())).into()));
+        .unwrap_or_else(|_| {
+            Err(StoreError::Database(format!("command {} panicked", cmd.op.name())).into())
+        });
         match result {
             Err(OpError::Store(e)) => {
                 let _ = conn.execute_batch("ROLLBACK");

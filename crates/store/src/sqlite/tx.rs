@@ -102,7 +102,12 @@ impl Tx for SqliteTx<'_> {
             "INSERT INTO nonces (institution_id, nonce, expires_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (institution_id, nonce) DO UPDATE SET expires_at = excluded.expires_at \
              WHERE nonces.expires_at <= ?4",
-            params![claim.institution_id, claim.nonce, claim.expires_at_ms, now_ms],
+            params![
+                claim.institution_id,
+                claim.nonce,
+                claim.expires_at_ms,
+                now_ms
+            ],
         )?;
         Ok(n == 1)
     }
@@ -113,7 +118,10 @@ impl Tx for SqliteTx<'_> {
 
     async fn institution(&mut self, id: &str) -> TxResult<Option<Institution>> {
         self.one(
-            &format!("SELECT {} FROM institutions WHERE id = ?1", rows::INSTITUTION_COLUMNS),
+            &format!(
+                "SELECT {} FROM institutions WHERE id = ?1",
+                rows::INSTITUTION_COLUMNS
+            ),
             params![id],
             |r| rows::institution(r),
         )
@@ -171,7 +179,11 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn user_by_out_id(&mut self, institution_id: &str, out_user_id: &str) -> TxResult<Option<UserRecord>> {
+    async fn user_by_out_id(
+        &mut self,
+        institution_id: &str,
+        out_user_id: &str,
+    ) -> TxResult<Option<UserRecord>> {
         self.one(
             &format!(
                 "SELECT {} FROM users u JOIN accounts a ON a.user_id = u.id \
@@ -183,7 +195,11 @@ impl Tx for SqliteTx<'_> {
         )
     }
 
-    async fn user_by_document(&mut self, institution_id: &str, document_hash: &str) -> TxResult<Option<String>> {
+    async fn user_by_document(
+        &mut self,
+        institution_id: &str,
+        document_hash: &str,
+    ) -> TxResult<Option<String>> {
         self.one(
             "SELECT out_user_id FROM users WHERE institution_id = ?1 AND document_hash = ?2",
             params![institution_id, document_hash],
@@ -211,7 +227,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn update_user_profile(&mut self, user_id: i64, p: &UserProfile, now_ms: i64) -> TxResult<()> {
+    async fn update_user_profile(
+        &mut self,
+        user_id: i64,
+        p: &UserProfile,
+        now_ms: i64,
+    ) -> TxResult<()> {
         self.exec(
             "UPDATE users SET name = ?2, nationality = ?3, id_type = ?4, id_no_sealed = ?5, document_hash = ?6, \
              id_expiry_date = ?7, birth_date = ?8, gender = ?9, mobile_sealed = ?10, email = ?11, updated_at = ?12 \
@@ -224,9 +245,16 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn account(&mut self, institution_id: &str, account_no: &str) -> TxResult<Option<AccountState>> {
+    async fn account(
+        &mut self,
+        institution_id: &str,
+        account_no: &str,
+    ) -> TxResult<Option<AccountState>> {
         self.one(
-            &format!("SELECT {} FROM accounts WHERE account_no = ?1 AND institution_id = ?2", rows::ACCOUNT_COLUMNS),
+            &format!(
+                "SELECT {} FROM accounts WHERE account_no = ?1 AND institution_id = ?2",
+                rows::ACCOUNT_COLUMNS
+            ),
             params![account_no, institution_id],
             |r| rows::account(r),
         )
@@ -234,7 +262,10 @@ impl Tx for SqliteTx<'_> {
 
     async fn account_any(&mut self, account_no: &str) -> TxResult<Option<AccountState>> {
         self.one(
-            &format!("SELECT {} FROM accounts WHERE account_no = ?1", rows::ACCOUNT_COLUMNS),
+            &format!(
+                "SELECT {} FROM accounts WHERE account_no = ?1",
+                rows::ACCOUNT_COLUMNS
+            ),
             params![account_no],
             |r| rows::account(r),
         )
@@ -254,7 +285,12 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn set_account_status(&mut self, account_no: &str, status: UserStatus, now_ms: i64) -> TxResult<()> {
+    async fn set_account_status(
+        &mut self,
+        account_no: &str,
+        status: UserStatus,
+        now_ms: i64,
+    ) -> TxResult<()> {
         self.exec(
             "UPDATE accounts SET status = ?2, updated_at = ?3 WHERE account_no = ?1",
             params![account_no, status.as_str(), now_ms],
@@ -282,7 +318,9 @@ impl Tx for SqliteTx<'_> {
             )?,
         };
         if n != 1 {
-            return Err(StoreError::Corrupt(format!("account {account_no} vanished")));
+            return Err(StoreError::Corrupt(format!(
+                "account {account_no} vanished"
+            )));
         }
         Ok(())
     }
@@ -305,17 +343,31 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn recharge_by_out_no(&mut self, institution_id: &str, out_order_no: &str) -> TxResult<Option<RechargeOrder>> {
+    async fn recharge_by_out_no(
+        &mut self,
+        institution_id: &str,
+        out_order_no: &str,
+    ) -> TxResult<Option<RechargeOrder>> {
         self.one(
-            &format!("SELECT {} FROM recharge_orders WHERE institution_id = ?1 AND out_order_no = ?2", rows::RECHARGE_COLUMNS),
+            &format!(
+                "SELECT {} FROM recharge_orders WHERE institution_id = ?1 AND out_order_no = ?2",
+                rows::RECHARGE_COLUMNS
+            ),
             params![institution_id, out_order_no],
             |r| rows::recharge(r),
         )
     }
 
-    async fn recharge_by_order_no(&mut self, institution_id: &str, order_no: &str) -> TxResult<Option<RechargeOrder>> {
+    async fn recharge_by_order_no(
+        &mut self,
+        institution_id: &str,
+        order_no: &str,
+    ) -> TxResult<Option<RechargeOrder>> {
         self.one(
-            &format!("SELECT {} FROM recharge_orders WHERE order_no = ?1 AND institution_id = ?2", rows::RECHARGE_COLUMNS),
+            &format!(
+                "SELECT {} FROM recharge_orders WHERE order_no = ?1 AND institution_id = ?2",
+                rows::RECHARGE_COLUMNS
+            ),
             params![order_no, institution_id],
             |r| rows::recharge(r),
         )
@@ -336,17 +388,31 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn withdraw_by_out_no(&mut self, institution_id: &str, out_order_no: &str) -> TxResult<Option<WithdrawOrder>> {
+    async fn withdraw_by_out_no(
+        &mut self,
+        institution_id: &str,
+        out_order_no: &str,
+    ) -> TxResult<Option<WithdrawOrder>> {
         self.one(
-            &format!("SELECT {} FROM withdraw_orders WHERE institution_id = ?1 AND out_order_no = ?2", rows::WITHDRAW_COLUMNS),
+            &format!(
+                "SELECT {} FROM withdraw_orders WHERE institution_id = ?1 AND out_order_no = ?2",
+                rows::WITHDRAW_COLUMNS
+            ),
             params![institution_id, out_order_no],
             |r| rows::withdraw(r),
         )
     }
 
-    async fn withdraw_by_order_no(&mut self, institution_id: &str, order_no: &str) -> TxResult<Option<WithdrawOrder>> {
+    async fn withdraw_by_order_no(
+        &mut self,
+        institution_id: &str,
+        order_no: &str,
+    ) -> TxResult<Option<WithdrawOrder>> {
         self.one(
-            &format!("SELECT {} FROM withdraw_orders WHERE order_no = ?1 AND institution_id = ?2", rows::WITHDRAW_COLUMNS),
+            &format!(
+                "SELECT {} FROM withdraw_orders WHERE order_no = ?1 AND institution_id = ?2",
+                rows::WITHDRAW_COLUMNS
+            ),
             params![order_no, institution_id],
             |r| rows::withdraw(r),
         )
@@ -356,7 +422,11 @@ impl Tx for SqliteTx<'_> {
         self.withdraw_any(order_no).await
     }
 
-    async fn insert_withdraw(&mut self, o: &WithdrawOrder, lease_until_ms: Option<i64>) -> TxResult<()> {
+    async fn insert_withdraw(
+        &mut self,
+        o: &WithdrawOrder,
+        lease_until_ms: Option<i64>,
+    ) -> TxResult<()> {
         self.exec(
             "INSERT INTO withdraw_orders (order_no, institution_id, out_order_no, account_no, amount, currency, \
              target_currency, target_amount, rate_micro, rate_set_at, branch_no, branch_name, branch_address, \
@@ -417,8 +487,14 @@ impl Tx for SqliteTx<'_> {
         Ok(())
     }
 
-    async fn due_notifications(&mut self, now_ms: i64, limit: u32, exclude: &[String]) -> TxResult<Vec<Notification>> {
-        let exclude = serde_json::to_string(exclude).map_err(|e| StoreError::Database(e.to_string()))?;
+    async fn due_notifications(
+        &mut self,
+        now_ms: i64,
+        limit: u32,
+        exclude: &[String],
+    ) -> TxResult<Vec<Notification>> {
+        let exclude =
+            serde_json::to_string(exclude).map_err(|e| StoreError::Database(e.to_string()))?;
         self.all(
             &format!(
                 "SELECT {} FROM notifications WHERE status = 'PENDING' AND next_attempt_at <= ?1 \
@@ -433,13 +509,19 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn lease_notification(&mut self, id: i64, lease_until_ms: i64) -> TxResult<()> {
-        self.exec("UPDATE notifications SET lease_until = ?2 WHERE id = ?1", params![id, lease_until_ms])?;
+        self.exec(
+            "UPDATE notifications SET lease_until = ?2 WHERE id = ?1",
+            params![id, lease_until_ms],
+        )?;
         Ok(())
     }
 
     async fn notification(&mut self, id: i64) -> TxResult<Option<Notification>> {
         self.one(
-            &format!("SELECT {} FROM notifications WHERE id = ?1", rows::NOTIFICATION_COLUMNS),
+            &format!(
+                "SELECT {} FROM notifications WHERE id = ?1",
+                rows::NOTIFICATION_COLUMNS
+            ),
             params![id],
             |r| rows::notification(r),
         )
@@ -447,7 +529,10 @@ impl Tx for SqliteTx<'_> {
 
     async fn notifications_of_order(&mut self, order_no: &str) -> TxResult<Vec<Notification>> {
         self.all(
-            &format!("SELECT {} FROM notifications WHERE order_no = ?1 ORDER BY id", rows::NOTIFICATION_COLUMNS),
+            &format!(
+                "SELECT {} FROM notifications WHERE order_no = ?1 ORDER BY id",
+                rows::NOTIFICATION_COLUMNS
+            ),
             params![order_no],
             |r| rows::notification(r),
         )
@@ -473,13 +558,20 @@ impl Tx for SqliteTx<'_> {
 
     async fn list_institutions(&mut self) -> TxResult<Vec<Institution>> {
         self.all(
-            &format!("SELECT {} FROM institutions ORDER BY id", rows::INSTITUTION_COLUMNS),
+            &format!(
+                "SELECT {} FROM institutions ORDER BY id",
+                rows::INSTITUTION_COLUMNS
+            ),
             [],
             |r| rows::institution(r),
         )
     }
 
-    async fn list_notifications(&mut self, status: Option<NotifyStatus>, limit: u32) -> TxResult<Vec<Notification>> {
+    async fn list_notifications(
+        &mut self,
+        status: Option<NotifyStatus>,
+        limit: u32,
+    ) -> TxResult<Vec<Notification>> {
         self.all(
             &format!(
                 "SELECT {} FROM notifications WHERE (?1 IS NULL OR status = ?1) ORDER BY id DESC LIMIT ?2",
@@ -492,7 +584,10 @@ impl Tx for SqliteTx<'_> {
 
     async fn attempts_of(&mut self, notification_id: i64) -> TxResult<Vec<Attempt>> {
         self.all(
-            &format!("SELECT {} FROM notification_attempts WHERE notification_id = ?1 ORDER BY id", rows::ATTEMPT_COLUMNS),
+            &format!(
+                "SELECT {} FROM notification_attempts WHERE notification_id = ?1 ORDER BY id",
+                rows::ATTEMPT_COLUMNS
+            ),
             params![notification_id],
             |r| rows::attempt(r),
         )
@@ -500,7 +595,10 @@ impl Tx for SqliteTx<'_> {
 
     async fn withdraw_any(&mut self, order_no: &str) -> TxResult<Option<WithdrawOrder>> {
         self.one(
-            &format!("SELECT {} FROM withdraw_orders WHERE order_no = ?1", rows::WITHDRAW_COLUMNS),
+            &format!(
+                "SELECT {} FROM withdraw_orders WHERE order_no = ?1",
+                rows::WITHDRAW_COLUMNS
+            ),
             params![order_no],
             |r| rows::withdraw(r),
         )
@@ -542,8 +640,12 @@ impl Tx for SqliteTx<'_> {
     }
 
     async fn journal_counts(&mut self) -> TxResult<(u64, u64)> {
-        let entries = self.one("SELECT COUNT(*) FROM journal_entries", [], |r| r.i64(0))?.unwrap_or(0);
-        let postings = self.one("SELECT COUNT(*) FROM postings", [], |r| r.i64(0))?.unwrap_or(0);
+        let entries = self
+            .one("SELECT COUNT(*) FROM journal_entries", [], |r| r.i64(0))?
+            .unwrap_or(0);
+        let postings = self
+            .one("SELECT COUNT(*) FROM postings", [], |r| r.i64(0))?
+            .unwrap_or(0);
         Ok((count(entries), count(postings)))
     }
 
