@@ -12,7 +12,15 @@
 //! - [`query`]: reads that change nothing (operators, workers, the audit).
 //! - [`verify`]: the ledger audit behind `freewalker ledger verify`.
 //! - [`executor`]: the group-commit policy both backends follow.
-//! - [`sqlite`], [`postgres`]: the backends, each with its own `migrations/`.
+//! - [`sqlite`]: the embedded default (`sqlite://PATH`): one writer thread owns
+//!   the write connection, so writers never wait on each other; reads on a
+//!   small pool of WAL readers.
+//! - [`postgres`]: several processes on one database (`postgres://…` or
+//!   `postgresql://…`): writer tasks group-commit on pooled connections and
+//!   serialise per account with row locks taken in one sorted order; workers
+//!   claim with `SKIP LOCKED`; migrations run under an advisory lock.
+//! - Each backend has its own `migrations/`, kept column for column alike, and
+//!   the same stories run against both (`tests/backends.rs`).
 //! - [`model`]: the records; [`error`]: [`StoreError`] and [`OpError`].
 
 pub mod commands;
@@ -20,6 +28,7 @@ pub mod error;
 mod executor;
 pub mod model;
 pub mod ops;
+pub mod postgres;
 pub mod query;
 pub mod rows;
 pub mod sqlite;
@@ -40,14 +49,17 @@ use model::{Institution, LedgerReport};
 pub struct StoreOptions {
     /// `sqlite://path/to/wallet.db` or `postgres://user@host:port/db`.
     pub url: String,
-    /// PostgreSQL schema to use (created if missing); `None` for the default
-    /// search path. Lets tests and tenants share one database.
+    /// PostgreSQL schema to use (created if missing, then the `search_path` of
+    /// every connection); `None` for the default search path. Lets tests and
+    /// tenants share one database. Lower-case letters, digits and `_` only.
     pub schema: Option<String>,
-    /// PostgreSQL connections in the pool.
+    /// PostgreSQL connections in the pool; must exceed `writers`, since reads
+    /// need connections too.
     pub pool_connections_max: usize,
     /// PostgreSQL transactions running commands at once (each is one connection).
     pub writers: usize,
-    /// PostgreSQL `statement_timeout`, in milliseconds.
+    /// PostgreSQL `statement_timeout`, in milliseconds, set on every connection
+    /// (a statement cancelled by it, typically a long lock wait, is retried).
     pub statement_timeout_ms: u64,
 }
 
@@ -67,6 +79,7 @@ impl StoreOptions {
 #[derive(Debug)]
 enum Backend {
     Sqlite(sqlite::SqliteStore),
+    Postgres(postgres::PgStore),
 }
 
 /// The store: cheap to clone, shared by every request and worker.
@@ -81,10 +94,13 @@ impl Store {
         let url = options.url.as_str();
         let backend = if url.starts_with("sqlite:") {
             let path = sqlite::path_from_url(url)?;
-            let opened = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path, rules))
-                .await
-                .map_err(|e| StoreError::Database(format!("open task failed: {e}")))??;
+            let opened =
+                tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path, rules))
+                    .await
+                    .map_err(|e| StoreError::Database(format!("open task failed: {e}")))??;
             Backend::Sqlite(opened)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::PgStore::open(options, rules).await?)
         } else {
             return Err(StoreError::Url(format!(
                 "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
@@ -100,6 +116,7 @@ impl Store {
     pub fn backend_name(&self) -> &'static str {
         match &*self.backend {
             Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgres",
         }
     }
 
@@ -107,6 +124,7 @@ impl Store {
     pub async fn execute(&self, cmd: Command) -> Result<Output, OpError> {
         match &*self.backend {
             Backend::Sqlite(s) => s.execute(cmd).await,
+            Backend::Postgres(p) => p.execute(cmd).await,
         }
     }
 
@@ -114,6 +132,7 @@ impl Store {
     pub async fn query(&self, q: Query) -> Result<QueryOutput, StoreError> {
         match &*self.backend {
             Backend::Sqlite(s) => s.query(q).await,
+            Backend::Postgres(p) => p.query(q).await,
         }
     }
 

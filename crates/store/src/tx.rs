@@ -253,6 +253,8 @@ pub trait Tx: Send {
         id: i64,
         lease_until_ms: i64,
     ) -> impl Future<Output = TxResult<()>> + Send;
+    /// One notification, locked until the transaction ends (a late report of
+    /// a delivery attempt must see, and not overwrite, a delivery made meanwhile).
     fn notification(
         &mut self,
         id: i64,

@@ -151,7 +151,8 @@ impl NotifyWorker {
             });
         }
         if !released.is_empty() {
-            self.run_op(Op::ReleaseNotifications { ids: released }).await?;
+            self.run_op(Op::ReleaseNotifications { ids: released })
+                .await?;
         }
         Ok(started)
     }

@@ -7,7 +7,7 @@ use freewalker_sdk::client::{RawReply, RawRequest};
 use freewalker_store::Op;
 use freewalker_store::ops::InstitutionInput;
 
-use crate::support::{INST, TestApp};
+use crate::support::{Backend, INST, TestApp};
 
 const BODY: &[u8] = br#"{"institution_id":"INST0001","account_no":"8000000000000011"}"#;
 
@@ -49,9 +49,8 @@ fn without_nonces(counts: Vec<(String, i64)>) -> Vec<(String, i64)> {
     counts.into_iter().filter(|(t, _)| t != "nonces").collect()
 }
 
-#[tokio::test]
-async fn a_well_signed_request_is_answered_and_signed() {
-    let app = TestApp::spawn().await;
+async fn a_well_signed_request_is_answered_and_signed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let reply = expect(
         &app,
         app.signed_raw(paths::ACCOUNT_QUERY, BODY),
@@ -62,9 +61,8 @@ async fn a_well_signed_request_is_answered_and_signed() {
     assert!(reply.envelope.unwrap().ret_msg.contains("account_no"));
 }
 
-#[tokio::test]
-async fn header_problems_answer_1001_and_store_nothing() {
-    let app = TestApp::spawn().await;
+async fn header_problems_answer_1001_and_store_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let before = app.row_counts().await;
     for name in [
         "Signature-Type",
@@ -102,9 +100,8 @@ async fn header_problems_answer_1001_and_store_nothing() {
     );
 }
 
-#[tokio::test]
-async fn unknown_or_disabled_institutions_answer_1005() {
-    let app = TestApp::spawn().await;
+async fn unknown_or_disabled_institutions_answer_1005(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let before = app.row_counts().await;
     let stranger = app.client.clone().with_institution_id("NOBODY");
     let raw = {
@@ -149,9 +146,8 @@ async fn unknown_or_disabled_institutions_answer_1005() {
     );
 }
 
-#[tokio::test]
-async fn the_timestamp_window_is_300_seconds_either_way() {
-    let app = TestApp::spawn().await;
+async fn the_timestamp_window_is_300_seconds_either_way(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let before = app.row_counts().await;
     // Signed now; the wallet's clock then moves by exactly the window: accepted.
     let raw = app.signed_raw(paths::ACCOUNT_QUERY, BODY);
@@ -178,9 +174,8 @@ async fn the_timestamp_window_is_300_seconds_either_way() {
     );
 }
 
-#[tokio::test]
-async fn a_signature_that_does_not_verify_answers_1002() {
-    let app = TestApp::spawn().await;
+async fn a_signature_that_does_not_verify_answers_1002(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let before = app.row_counts().await;
     // The body changed after signing (one byte).
     let mut raw = app.signed_raw(paths::ACCOUNT_QUERY, BODY);
@@ -208,9 +203,8 @@ async fn a_signature_that_does_not_verify_answers_1002() {
     );
 }
 
-#[tokio::test]
-async fn a_nonce_is_used_once_per_institution() {
-    let app = TestApp::spawn().await;
+async fn a_nonce_is_used_once_per_institution(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let raw = app.signed_raw(paths::ACCOUNT_QUERY, BODY);
     let nonce = header(&raw, "nonce").to_owned();
     expect(&app, raw.clone(), "3001", 200).await;
@@ -224,17 +218,15 @@ async fn a_nonce_is_used_once_per_institution() {
     assert_eq!(app.row_counts().await, before);
 }
 
-#[tokio::test]
-async fn a_replayed_refused_request_is_a_replay_too() {
-    let app = TestApp::spawn().await;
+async fn a_replayed_refused_request_is_a_replay_too(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let raw = app.signed_raw(paths::ACCOUNT_QUERY, b"not json");
     expect(&app, raw.clone(), "2001", 400).await;
     expect(&app, raw, "1004", 401).await;
 }
 
-#[tokio::test]
-async fn institution_id_in_body_must_match_the_header() {
-    let app = TestApp::spawn().await;
+async fn institution_id_in_body_must_match_the_header(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let before = app.row_counts().await;
     let body = br#"{"institution_id":"INST0002","account_no":"8000000000000011"}"#;
     let reply = expect(
@@ -251,9 +243,8 @@ async fn institution_id_in_body_must_match_the_header() {
     );
 }
 
-#[tokio::test]
-async fn malformed_bodies_answer_2001_to_2003_naming_the_field() {
-    let app = TestApp::spawn().await;
+async fn malformed_bodies_answer_2001_to_2003_naming_the_field(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let before = without_nonces(app.row_counts().await);
     let cases: &[(&str, &[u8], &str, &str)] = &[
         (paths::ACCOUNT_QUERY, b"not json", "2001", ""),
@@ -304,9 +295,8 @@ async fn malformed_bodies_answer_2001_to_2003_naming_the_field() {
     );
 }
 
-#[tokio::test]
-async fn a_body_over_64_kib_answers_2004_with_413_before_anything_else() {
-    let app = TestApp::spawn().await;
+async fn a_body_over_64_kib_answers_2004_with_413_before_anything_else(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let before = app.row_counts().await;
     let mut body =
         br#"{"institution_id":"INST0001","account_no":"8000000000000011","remark":""#.to_vec();
@@ -343,9 +333,8 @@ async fn a_body_over_64_kib_answers_2004_with_413_before_anything_else() {
     );
 }
 
-#[tokio::test]
-async fn unknown_api_paths_get_a_signed_envelope() {
-    let app = TestApp::spawn().await;
+async fn unknown_api_paths_get_a_signed_envelope(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let reply = app
         .client
         .send_raw(app.signed_raw("/api/v1/nothing", BODY))
@@ -355,21 +344,19 @@ async fn unknown_api_paths_get_a_signed_envelope() {
     assert_eq!(reply.envelope.unwrap().ret_code, "2003");
 }
 
-#[tokio::test]
-async fn sm2_institutions_are_authenticated_with_sm2() {
-    let app = TestApp::spawn().await;
+async fn sm2_institutions_are_authenticated_with_sm2(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let reply = app.user_sync(&app.sm2_client, "sm2-user", "SM2DOC1").await;
     assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
 }
 
 /// Arbitrary bytes and headers never produce a 500 or a panic, and never an unsigned answer.
-#[tokio::test]
-async fn garbage_never_gets_a_500() {
+async fn garbage_never_gets_a_500(backend: Backend) {
     use proptest::prelude::*;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
 
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn(backend).await;
     let mut runner = TestRunner::deterministic();
     let bodies = proptest::collection::vec(any::<u8>(), 0..300);
     let json_bodies = proptest::string::string_regex(r#"\{"institution_id":"INST0001"(,"[a-z_]{1,12}":("[ -~]{0,20}"|-?[0-9]{1,5}|null|\[\]|\{\}|true)){0,8}\}"#).unwrap();
@@ -408,3 +395,19 @@ async fn garbage_never_gets_a_500() {
     }
     app.assert_ledger_clean().await;
 }
+
+crate::on_both_backends!(
+    a_well_signed_request_is_answered_and_signed,
+    header_problems_answer_1001_and_store_nothing,
+    unknown_or_disabled_institutions_answer_1005,
+    the_timestamp_window_is_300_seconds_either_way,
+    a_signature_that_does_not_verify_answers_1002,
+    a_nonce_is_used_once_per_institution,
+    a_replayed_refused_request_is_a_replay_too,
+    institution_id_in_body_must_match_the_header,
+    malformed_bodies_answer_2001_to_2003_naming_the_field,
+    a_body_over_64_kib_answers_2004_with_413_before_anything_else,
+    unknown_api_paths_get_a_signed_envelope,
+    sm2_institutions_are_authenticated_with_sm2,
+    garbage_never_gets_a_500
+);

@@ -14,17 +14,27 @@ use freewalker_protocol::currency::Currency;
 use freewalker_sdk::{Client, ClientConfig};
 use tokio::process::{Child, Command};
 
-use crate::support::{INST, TestApp, repo_tests_dir, vector};
+use crate::support::{Backend, INST, TestApp, repo_tests_dir, vector};
 
 const BIN: &str = env!("CARGO_BIN_EXE_freewalker");
 
-/// The environment of a wallet process whose data lives in `dir`.
-pub fn wallet_env(dir: &Path, port: u16) -> Vec<(String, String)> {
-    vec![
-        (
+/// The environment of a wallet process whose files live in `dir` and whose
+/// database is SQLite in `dir`, or PostgreSQL in `schema`.
+pub fn wallet_env(dir: &Path, port: u16, backend: Backend, schema: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = match backend {
+        Backend::Sqlite => vec![(
             "FREEWALKER_DATABASE_URL".into(),
             format!("sqlite://{}", dir.join("wallet.db").display()),
-        ),
+        )],
+        Backend::Postgres => vec![
+            (
+                "FREEWALKER_DATABASE_URL".into(),
+                crate::support::pg_url().expect("FREEWALKER_TEST_DATABASE_URL"),
+            ),
+            ("FREEWALKER_DATABASE_SCHEMA".into(), schema.to_owned()),
+        ],
+    };
+    env.extend([
         (
             "FREEWALKER_PRIVATE_KEY".into(),
             dir.join("wallet_private.pem").display().to_string(),
@@ -35,7 +45,8 @@ pub fn wallet_env(dir: &Path, port: u16) -> Vec<(String, String)> {
         ),
         ("FREEWALKER_LISTEN".into(), format!("127.0.0.1:{port}")),
         ("RUST_LOG".into(), "warn".into()),
-    ]
+    ]);
+    env
 }
 
 pub fn free_port() -> u16 {
@@ -108,11 +119,12 @@ fn recharge(account: &str, out: &str, amount: i64) -> RechargeApplyRequest {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn acknowledged_recharges_survive_a_sigkill_exactly_once() {
+async fn acknowledged_recharges_survive_a_sigkill_exactly_once(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let env = wallet_env(dir.path(), port);
+    let schema = crate::support::fresh_schema();
+    let _cleanup = SchemaGuard(schema.clone());
+    let env = wallet_env(dir.path(), port, backend, &schema);
     let public_key = repo_tests_dir().join("vectors/inst_rsa_public.pem");
     let (ok, out) = operator(
         &env,
@@ -221,6 +233,15 @@ async fn acknowledged_recharges_survive_a_sigkill_exactly_once() {
     wallet.kill().await.unwrap();
 }
 
+/// Drops a test's PostgreSQL schema when the test ends, however it ends.
+pub struct SchemaGuard(pub String);
+
+impl Drop for SchemaGuard {
+    fn drop(&mut self) {
+        crate::support::drop_schema(std::mem::take(&mut self.0));
+    }
+}
+
 struct Harness {
     client: Client,
 }
@@ -271,3 +292,5 @@ impl Harness {
         account
     }
 }
+
+crate::on_both_backends!(multi_thread: acknowledged_recharges_survive_a_sigkill_exactly_once);

@@ -6,11 +6,10 @@ use std::process::Command;
 
 use freewalker_protocol::api::paths;
 
-use crate::support::{INST, TestApp, repo_tests_dir};
+use crate::support::{Backend, INST, TestApp, repo_tests_dir};
 
-#[tokio::test]
-async fn an_independent_python_client_is_accepted_and_verifies_our_answers() {
-    let app = TestApp::spawn().await;
+async fn an_independent_python_client_is_accepted_and_verifies_our_answers(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let wallet_public = app.dir.path().join("wallet_public.pem");
     let script = repo_tests_dir().join("interop/institution_client.py");
     let key = repo_tests_dir().join("vectors/inst_rsa_private.pem");
@@ -36,9 +35,8 @@ async fn an_independent_python_client_is_accepted_and_verifies_our_answers() {
     assert!(stdout.contains("\"user_sync\"") && stdout.contains("\"account_query\""));
 }
 
-#[tokio::test]
-async fn a_request_signed_by_the_openssl_command_line_is_accepted() {
-    let app = TestApp::spawn().await;
+async fn a_request_signed_by_the_openssl_command_line_is_accepted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let body = br#"{"institution_id":"INST0001","account_no":"8000000000000011"}"#;
     let md5 = freewalker_protocol::signature::md5_hex(body);
     let key = repo_tests_dir().join("vectors/inst_rsa_private.pem");
@@ -73,3 +71,8 @@ async fn a_request_signed_by_the_openssl_command_line_is_accepted() {
         "authenticated, then the account is missing"
     );
 }
+
+crate::on_both_backends!(
+    an_independent_python_client_is_accepted_and_verifies_our_answers,
+    a_request_signed_by_the_openssl_command_line_is_accepted
+);

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use freewalker_protocol::api::{AccountNo, AccountQueryRequest};
 use proptest::prelude::*;
 
-use crate::support::{INST, TestApp, fen};
+use crate::support::{Backend, INST, TestApp, fen, pg_url};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -64,7 +64,8 @@ proptest! {
     fn recharges_and_queries_agree_with_the_model(steps in proptest::collection::vec(step(), 1..40)) {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         runtime.block_on(async move {
-            let app = TestApp::spawn().await;
+            let backend = if pg_url().is_some() && steps.len() % 2 == 0 { Backend::Postgres } else { Backend::Sqlite };
+            let app = TestApp::spawn(backend).await;
             let accounts = [app.user("p-0", "P0").await, app.user("p-1", "P1").await];
             let mut model = Model::default();
             for s in &steps {

@@ -49,21 +49,25 @@ pub struct Receiver {
 async fn handle(State(r): State<Receiver>, headers: HeaderMap, body: Bytes) -> Response {
     let answer = {
         let mut inner = r.inner.lock().unwrap();
-        inner.received.push(Received { headers, body: body.to_vec() });
+        inner.received.push(Received {
+            headers,
+            body: body.to_vec(),
+        });
         inner.script.pop_front().unwrap_or(Answer::Ack)
     };
     let ack = || (StatusCode::OK, r#"{"ret_code":"0000","ret_msg":"ok"}"#).into_response();
-    let response = match answer {
+    match answer {
         Answer::Ack => ack(),
         Answer::Status(s) => (StatusCode::from_u16(s).unwrap(), "oops").into_response(),
         Answer::Garbage => (StatusCode::OK, "<html>not json</html>").into_response(),
-        Answer::NotAccepted => (StatusCode::OK, r#"{"ret_code":"9999","ret_msg":"busy"}"#).into_response(),
+        Answer::NotAccepted => {
+            (StatusCode::OK, r#"{"ret_code":"9999","ret_msg":"busy"}"#).into_response()
+        }
         Answer::Slow(d) => {
             tokio::time::sleep(d).await;
             ack()
         }
-    };
-    response
+    }
 }
 
 impl Receiver {
@@ -80,7 +84,9 @@ impl Receiver {
             inner: Arc::default(),
             url,
         };
-        let app = axum::Router::new().route("/notify", post(handle)).with_state(r.clone());
+        let app = axum::Router::new()
+            .route("/notify", post(handle))
+            .with_state(r.clone());
         // Serves until the test's runtime ends.
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

@@ -6,7 +6,7 @@ use freewalker_protocol::amount::format_amount;
 use freewalker_protocol::api::{KycLevel, PayMethod};
 use freewalker_protocol::currency::Currency;
 
-use crate::support::{TestApp, fen};
+use crate::support::{Backend, TestApp, fen};
 
 fn order_no(reply: &freewalker_sdk::Reply) -> String {
     reply.envelope.data.as_ref().unwrap()["order_no"]
@@ -15,9 +15,8 @@ fn order_no(reply: &freewalker_sdk::Reply) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn a_recharge_credits_exactly_once_and_can_be_queried() {
-    let app = TestApp::spawn().await;
+async fn a_recharge_credits_exactly_once_and_can_be_queried(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let account = app.user("u-1", "E1").await;
     let mut req = app.recharge_request("R-1", &account, 10_000);
     req.pay_amount = Some(Money::new(1_392, Currency::from_code("USD").unwrap()));
@@ -80,9 +79,10 @@ async fn a_recharge_credits_exactly_once_and_can_be_queried() {
     app.assert_ledger_clean().await;
 }
 
-#[tokio::test]
-async fn the_same_out_order_no_with_different_content_is_3005_and_changes_nothing() {
-    let app = TestApp::spawn().await;
+async fn the_same_out_order_no_with_different_content_is_3005_and_changes_nothing(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
     let account = app.user("u-1", "E1").await;
     assert_eq!(
         app.recharge("R-1", &account, 10_000).await.ret_code(),
@@ -115,9 +115,8 @@ async fn the_same_out_order_no_with_different_content_is_3005_and_changes_nothin
     app.assert_ledger_clean().await;
 }
 
-#[tokio::test]
-async fn fifty_identical_recharges_at_once_make_one_order_and_one_credit() {
-    let app = TestApp::spawn().await;
+async fn fifty_identical_recharges_at_once_make_one_order_and_one_credit(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let account = app.user("u-1", "E1").await;
     let req = app.recharge_request("R-same", &account, 12_345);
     let mut tasks = tokio::task::JoinSet::new();
@@ -145,9 +144,8 @@ async fn fifty_identical_recharges_at_once_make_one_order_and_one_credit() {
     app.assert_ledger_clean().await;
 }
 
-#[tokio::test]
-async fn fifty_distinct_recharges_at_once_all_land_exactly() {
-    let app = TestApp::spawn().await;
+async fn fifty_distinct_recharges_at_once_all_land_exactly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let account = app.user("u-1", "E1").await;
     app.kyc(&account, KycLevel::L2).await;
     let mut tasks = tokio::task::JoinSet::new();
@@ -180,9 +178,8 @@ fn rand_suffix() -> String {
 /// 2026-12-31 23:59:59 CST, in Unix milliseconds.
 const NEW_YEARS_EVE_LAST_SECOND_MS: i64 = 1_798_732_799_000;
 
-#[tokio::test]
-async fn single_recharge_limit_is_exact_to_the_fen() {
-    let app = TestApp::spawn().await;
+async fn single_recharge_limit_is_exact_to_the_fen(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let account = app.user("u-1", "E1").await;
     let reply = app.recharge("R-over", &account, 200_001).await;
     assert_eq!(reply.ret_code(), "3004");
@@ -195,9 +192,8 @@ async fn single_recharge_limit_is_exact_to_the_fen() {
     app.assert_ledger_clean().await;
 }
 
-#[tokio::test]
-async fn daily_limit_is_exact_and_resets_at_cst_midnight() {
-    let app = TestApp::spawn().await;
+async fn daily_limit_is_exact_and_resets_at_cst_midnight(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     // 2026-11-26 23:00:00 CST.
     app.clock.set_millis(1_795_705_200_000);
     let account = app.user("u-1", "E1").await;
@@ -241,10 +237,9 @@ fn next_cst_midnight(now_ms: i64) -> i64 {
     (cst.div_euclid(day_ms) + 1) * day_ms - 8 * 3_600_000
 }
 
-#[tokio::test]
-async fn yearly_limit_is_exact_and_resets_with_the_cst_year() {
+async fn yearly_limit_is_exact_and_resets_with_the_cst_year(backend: Backend) {
     // Lift the balance cap and the daily limit so only the yearly one binds.
-    let app = TestApp::spawn_with(|s| {
+    let app = TestApp::spawn_with(backend, |s| {
         s.limits.l0.balance_max_fen = i64::MAX / 4;
         s.limits.l0.daily_recharge_fen = i64::MAX / 4;
     })
@@ -274,9 +269,8 @@ async fn yearly_limit_is_exact_and_resets_with_the_cst_year() {
     app.assert_ledger_clean().await;
 }
 
-#[tokio::test]
-async fn the_balance_cap_counts_every_fen_held() {
-    let app = TestApp::spawn_with(|s| {
+async fn the_balance_cap_counts_every_fen_held(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
         s.limits.l0.daily_recharge_fen = i64::MAX / 4;
         s.limits.l0.yearly_recharge_fen = i64::MAX / 4;
     })
@@ -295,9 +289,8 @@ async fn the_balance_cap_counts_every_fen_held() {
     app.assert_ledger_clean().await;
 }
 
-#[tokio::test]
-async fn the_account_query_reports_what_is_left_today() {
-    let app = TestApp::spawn().await;
+async fn the_account_query_reports_what_is_left_today(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let account = app.user("u-1", "E1").await;
     assert_eq!(try_recharge(&app, &account, 123_456).await, "0000");
     let q = freewalker_protocol::api::AccountQueryRequest {
@@ -328,26 +321,15 @@ async fn the_account_query_reports_what_is_left_today() {
     assert_eq!(fen(data["frozen_balance"].as_str().unwrap()), 0);
 }
 
-#[tokio::test]
-async fn ledger_verify_detects_a_balance_tampered_with_in_the_database() {
-    let app = TestApp::spawn().await;
+async fn ledger_verify_detects_a_balance_tampered_with_in_the_database(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let account = app.user("u-1", "E1").await;
     assert_eq!(try_recharge(&app, &account, 5_000).await, "0000");
     app.assert_ledger_clean().await;
-    let db = app.dir.path().join("wallet.db");
-    let acct = account.clone();
-    tokio::task::spawn_blocking(move || {
-        let conn = rusqlite::Connection::open(db).unwrap();
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .unwrap();
-        conn.execute(
-            "UPDATE accounts SET available = available + 1 WHERE account_no = ?1",
-            [&acct],
-        )
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    app.sql(&format!(
+        "UPDATE accounts SET available = available + 1 WHERE account_no = '{account}'"
+    ))
+    .await;
     let report = app.state.store.verify_ledger().await.unwrap();
     assert_eq!(report.mismatches.len(), 1, "{:?}", report.mismatches);
     let text = format!("{:?}", report.mismatches[0]);
@@ -356,3 +338,16 @@ async fn ledger_verify_detects_a_balance_tampered_with_in_the_database() {
         "{text}"
     );
 }
+
+crate::on_both_backends!(
+    a_recharge_credits_exactly_once_and_can_be_queried,
+    the_same_out_order_no_with_different_content_is_3005_and_changes_nothing,
+    fifty_identical_recharges_at_once_make_one_order_and_one_credit,
+    fifty_distinct_recharges_at_once_all_land_exactly,
+    single_recharge_limit_is_exact_to_the_fen,
+    daily_limit_is_exact_and_resets_at_cst_midnight,
+    yearly_limit_is_exact_and_resets_with_the_cst_year,
+    the_balance_cap_counts_every_fen_held,
+    the_account_query_reports_what_is_left_today,
+    ledger_verify_detects_a_balance_tampered_with_in_the_database
+);

@@ -38,7 +38,91 @@ pub const INST_SM2: &str = "INST_SM2";
 /// A second RSA institution, to prove isolation.
 pub const INST_OTHER: &str = "INST0002";
 
+/// Which database a test runs on. Every story runs on both (see
+/// [`on_both_backends!`](crate::on_both_backends)); PostgreSQL when
+/// `FREEWALKER_TEST_DATABASE_URL` is set (CI always sets it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL the tests may use, if any.
+pub fn pg_url() -> Option<String> {
+    std::env::var("FREEWALKER_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// A schema name no other test uses.
+pub fn fresh_schema() -> String {
+    let nonce = freewalker_protocol::headers::new_nonce()
+        .to_lowercase()
+        .replace('-', "_");
+    format!("t_{}", &nonce[..16])
+}
+
+/// Drops a test's PostgreSQL schema (from a plain thread: this runs in `Drop`).
+pub fn drop_schema(schema: String) {
+    let Some(url) = pg_url() else { return };
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            if let Ok((client, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+                tokio::spawn(conn);
+                let _ = client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+/// Writes each story once and runs it on both backends:
+/// `on_both_backends!(story_a, story_b)` makes `story_a::sqlite`,
+/// `story_a::postgres`, … (`multi_thread:` for a multi-threaded runtime).
+#[macro_export]
+macro_rules! on_both_backends {
+    (multi_thread: $($story:ident),* $(,)?) => { $(
+        mod $story {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { super::$story($crate::support::Backend::Sqlite).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if $crate::support::pg_url().is_none() {
+                    eprintln!("skipped: FREEWALKER_TEST_DATABASE_URL is not set");
+                    return;
+                }
+                super::$story($crate::support::Backend::Postgres).await
+            }
+        }
+    )* };
+    ($($story:ident),* $(,)?) => { $(
+        mod $story {
+            #[tokio::test]
+            async fn sqlite() { super::$story($crate::support::Backend::Sqlite).await }
+            #[tokio::test]
+            async fn postgres() {
+                if $crate::support::pg_url().is_none() {
+                    eprintln!("skipped: FREEWALKER_TEST_DATABASE_URL is not set");
+                    return;
+                }
+                super::$story($crate::support::Backend::Postgres).await
+            }
+        }
+    )* };
+}
+
 pub struct TestApp {
+    pub backend: Backend,
+    /// The PostgreSQL schema of this test, when on PostgreSQL.
+    pub schema: Option<String>,
     pub base_url: String,
     pub state: AppState,
     pub clock: ManualClock,
@@ -51,16 +135,31 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// A wallet on SQLite in a fresh directory, its clock at the real time.
-    pub async fn spawn() -> TestApp {
-        Self::spawn_with(|_| {}).await
+    /// A wallet on `backend` with fresh data (a temp dir; a new schema on
+    /// PostgreSQL), its clock at the real time.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
     }
 
     /// As [`spawn`](Self::spawn), with settings adjusted first.
-    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::defaults();
-        settings.database_url = format!("sqlite://{}", dir.path().join("wallet.db").display());
+        let schema = match backend {
+            Backend::Sqlite => {
+                settings.database_url =
+                    format!("sqlite://{}", dir.path().join("wallet.db").display());
+                None
+            }
+            Backend::Postgres => {
+                settings.database_url = pg_url().expect("FREEWALKER_TEST_DATABASE_URL");
+                let schema = fresh_schema();
+                settings.database_schema = Some(schema.clone());
+                settings.database_pool_connections_max = 8;
+                settings.database_writers = 2;
+                Some(schema)
+            }
+        };
         settings.private_key = dir.path().join("wallet_private.pem");
         settings.data_key_file = dir.path().join("data_key");
         adjust(&mut settings);
@@ -109,6 +208,8 @@ impl TestApp {
             .with_clock(Arc::new(move || clock.now_secs()))
         };
         TestApp {
+            backend,
+            schema,
             client: make(INST, vector("inst_rsa_private.pem")),
             sm2_client: make(INST_SM2, vector("inst_sm2_private.pem")),
             other_client: make(INST_OTHER, other_private),
@@ -276,6 +377,75 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.fire();
+        if let Some(schema) = self.schema.take() {
+            drop_schema(schema);
+        }
+    }
+}
+
+impl TestApp {
+    /// Runs SQL straight on the database, behind the wallet's back (to tamper
+    /// with it, or to look at what is stored); every value as text.
+    pub async fn sql(&self, statement: &str) -> Vec<Vec<Option<String>>> {
+        match self.backend {
+            Backend::Sqlite => {
+                let db = self.dir.path().join("wallet.db");
+                let statement = statement.to_owned();
+                tokio::task::spawn_blocking(move || {
+                    let conn = rusqlite::Connection::open(db).expect("open");
+                    conn.busy_timeout(std::time::Duration::from_secs(5))
+                        .expect("busy timeout");
+                    let mut stmt = conn.prepare(&statement).expect("prepare");
+                    let columns = stmt.column_count();
+                    let mut rows = stmt.query([]).expect("query");
+                    let mut out = Vec::new();
+                    while let Some(row) = rows.next().expect("row") {
+                        let mut values = Vec::new();
+                        for i in 0..columns {
+                            let v: rusqlite::types::Value = row.get(i).expect("value");
+                            values.push(match v {
+                                rusqlite::types::Value::Null => None,
+                                rusqlite::types::Value::Integer(n) => Some(n.to_string()),
+                                rusqlite::types::Value::Real(f) => Some(f.to_string()),
+                                rusqlite::types::Value::Text(t) => Some(t),
+                                rusqlite::types::Value::Blob(b) => {
+                                    Some(String::from_utf8_lossy(&b).into_owned())
+                                }
+                            });
+                        }
+                        out.push(values);
+                    }
+                    out
+                })
+                .await
+                .expect("sql task")
+            }
+            Backend::Postgres => {
+                let url = pg_url().expect("FREEWALKER_TEST_DATABASE_URL");
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .expect("connect");
+                tokio::spawn(conn);
+                let schema = self.schema.clone().expect("schema");
+                client
+                    .batch_execute(&format!("SET search_path = {schema}"))
+                    .await
+                    .expect("search path");
+                // simple_query returns every value as text, whatever its type.
+                let messages = client.simple_query(statement).await.expect("query");
+                messages
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                            (0..row.len())
+                                .map(|i| row.get(i).map(str::to_owned))
+                                .collect(),
+                        ),
+                        _ => None,
+                    })
+                    .collect()
+            }
+        }
     }
 }
 
@@ -342,14 +512,25 @@ impl TestApp {
         }
     }
 
-    pub async fn withdraw(&self, out_order_no: &str, account_no: &str, amount_fen: i64, target: &str) -> Reply {
+    pub async fn withdraw(
+        &self,
+        out_order_no: &str,
+        account_no: &str,
+        amount_fen: i64,
+        target: &str,
+    ) -> Reply {
         let req = self.withdraw_request(out_order_no, account_no, amount_fen, target);
-        self.client.withdraw_confirm(&req).await.expect("withdraw call")
+        self.client
+            .withdraw_confirm(&req)
+            .await
+            .expect("withdraw call")
     }
 
     /// A payout worker with the instant channel.
     pub fn payouts(&self) -> freewalker_server::workers::payout::PayoutWorker {
-        self.payouts_with(std::sync::Arc::new(freewalker_server::workers::payout::InstantChannel))
+        self.payouts_with(std::sync::Arc::new(
+            freewalker_server::workers::payout::InstantChannel,
+        ))
     }
 
     pub fn payouts_with(
@@ -360,7 +541,8 @@ impl TestApp {
     }
 
     pub fn notifier(&self) -> freewalker_server::workers::notify::NotifyWorker {
-        freewalker_server::workers::notify::NotifyWorker::new(self.state.clone()).expect("notify worker")
+        freewalker_server::workers::notify::NotifyWorker::new(self.state.clone())
+            .expect("notify worker")
     }
 
     /// A user at `level` holding `fen` available.
@@ -373,7 +555,9 @@ impl TestApp {
         let mut i = 0;
         while left > 0 {
             let part = left.min(200_000);
-            let reply = self.recharge(&format!("FUND-{out_user_id}-{i}"), &account, part).await;
+            let reply = self
+                .recharge(&format!("FUND-{out_user_id}-{i}"), &account, part)
+                .await;
             assert_eq!(reply.ret_code(), "0000", "{:?}", reply.envelope);
             left -= part;
             i += 1;

@@ -6,11 +6,10 @@ use freewalker_protocol::api::{
 };
 use freewalker_sdk::client::SealedFields;
 
-use crate::support::{INST, INST_OTHER, TestApp, fen};
+use crate::support::{Backend, INST, INST_OTHER, TestApp, fen};
 
-#[tokio::test]
-async fn first_sync_creates_the_user_and_later_syncs_update_it() {
-    let app = TestApp::spawn().await;
+async fn first_sync_creates_the_user_and_later_syncs_update_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let reply = app.user_sync(&app.client, "u-1", "E12345678").await;
     assert_eq!(reply.ret_code(), "0000");
     let data = reply.envelope.data.unwrap();
@@ -31,9 +30,8 @@ async fn first_sync_creates_the_user_and_later_syncs_update_it() {
     assert_ne!(other, account_no, "account numbers are never shared");
 }
 
-#[tokio::test]
-async fn one_document_is_one_user_per_institution() {
-    let app = TestApp::spawn().await;
+async fn one_document_is_one_user_per_institution(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     app.user("u-1", "E12345678").await;
     let before = app.row_counts().await;
     let reply = app.user_sync(&app.client, "u-2", "E12345678").await;
@@ -49,28 +47,40 @@ async fn one_document_is_one_user_per_institution() {
     assert_eq!(reply.ret_code(), "0000");
 }
 
-#[tokio::test]
-async fn sensitive_fields_are_encrypted_at_rest() {
-    let app = TestApp::spawn().await;
+async fn sensitive_fields_are_encrypted_at_rest(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     app.user("u-1", "PASSPORT-XJ4471").await;
-    let mut seen = Vec::new();
-    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.to_string_lossy().contains("wallet.db") {
-            seen.extend(std::fs::read(&path).unwrap());
-        }
-    }
-    assert!(!seen.is_empty());
-    let contains = |needle: &[u8]| seen.windows(needle.len()).any(|w| w == needle);
+    // What the database holds, every column of every user as text.
+    let rows = app.sql("SELECT * FROM users").await;
+    let stored: String = rows
+        .iter()
+        .flatten()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("|");
     assert!(
-        !contains(b"PASSPORT-XJ4471"),
+        stored.contains("ALICE EXAMPLE"),
+        "the dump itself works (the name is not sensitive)"
+    );
+    assert!(
+        !stored.contains("PASSPORT-XJ4471"),
         "document number stored in clear"
     );
-    assert!(!contains(b"+14155550100"), "mobile stored in clear");
-    assert!(
-        contains(b"ALICE EXAMPLE"),
-        "the scan itself works (the name is not sensitive)"
-    );
+    assert!(!stored.contains("+14155550100"), "mobile stored in clear");
+    if backend == Backend::Sqlite {
+        // And nowhere in the files, journal included.
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().contains("wallet.db") {
+                seen.extend(std::fs::read(&path).unwrap());
+            }
+        }
+        let contains = |needle: &[u8]| seen.windows(needle.len()).any(|w| w == needle);
+        assert!(!contains(b"PASSPORT-XJ4471") && !contains(b"+14155550100"));
+        assert!(contains(b"ALICE EXAMPLE"));
+    }
 }
 
 async fn send_user_sync(
@@ -96,9 +106,8 @@ async fn send_user_sync(
     (reply.envelope.ret_code, reply.envelope.ret_msg)
 }
 
-#[tokio::test]
-async fn a_sensitive_field_that_does_not_decrypt_answers_2003_naming_it() {
-    let app = TestApp::spawn().await;
+async fn a_sensitive_field_that_does_not_decrypt_answers_2003_naming_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let (code, msg) = send_user_sync(&app, None, "E1").await;
     assert_eq!(code, "2003");
     assert!(
@@ -112,9 +121,8 @@ async fn a_sensitive_field_that_does_not_decrypt_answers_2003_naming_it() {
     assert!(msg.contains("id_no"), "{msg}");
 }
 
-#[tokio::test]
-async fn customer_sync_raises_the_level_and_the_limits() {
-    let app = TestApp::spawn().await;
+async fn customer_sync_raises_the_level_and_the_limits(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let account_no = app.user("u-1", "E1").await;
     let req = CustomerSyncRequest {
         institution_id: INST.into(),
@@ -189,3 +197,11 @@ async fn customer_sync_raises_the_level_and_the_limits() {
         foreign_reply.envelope.ret_msg.replace(&account_no, "X")
     );
 }
+
+crate::on_both_backends!(
+    first_sync_creates_the_user_and_later_syncs_update_it,
+    one_document_is_one_user_per_institution,
+    sensitive_fields_are_encrypted_at_rest,
+    a_sensitive_field_that_does_not_decrypt_answers_2003_naming_it,
+    customer_sync_raises_the_level_and_the_limits
+);

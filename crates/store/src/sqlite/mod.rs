@@ -69,7 +69,19 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     // WAL lets readers proceed during a write; synchronous=FULL makes every
     // commit durable (WAL's NORMAL may lose the last commits on power loss,
     // which a payment system cannot accept).
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Switching a new file to WAL needs a moment of exclusive access, which the
+    // busy timeout does not cover: another process opening the same new file
+    // at that instant makes it fail at once. Try again for a while.
+    let mut attempts = 0;
+    while let Err(e) = conn.pragma_update(None, "journal_mode", "WAL") {
+        attempts += 1;
+        match StoreError::from(e) {
+            StoreError::Retryable(_) if attempts < 50 => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            other => return Err(other),
+        }
+    }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.set_prepared_statement_cache_capacity(128);
