@@ -37,6 +37,13 @@ pub fn per_institution_in_flight_max(slots: usize) -> usize {
 pub const RESPONSE_EXCERPT_BYTES_MAX: usize = 512;
 /// How much of an answer is read at all.
 const RESPONSE_BYTES_MAX: usize = 16 * 1024;
+/// How long a claimed notification is ours: twice the attempt's timeout plus
+/// a margin for recording it. After that, a worker presumes us dead and
+/// delivers it again (at least once).
+pub fn lease_ms(notify_timeout_ms: u64) -> i64 {
+    i64::try_from(notify_timeout_ms.saturating_mul(2)).unwrap_or(i64::MAX / 2) + 5_000
+}
+
 /// How often the worker looks for due notifications when nothing wakes it.
 pub const POLL_MS: u64 = 250;
 
@@ -110,7 +117,7 @@ impl NotifyWorker {
         let Output::Notifications(due) = self
             .run_op(Op::ClaimNotifications {
                 limit: free as u32,
-                lease_ms: self.state.settings.notify_timeout_ms as i64 + 30_000,
+                lease_ms: lease_ms(self.state.settings.notify_timeout_ms),
                 exclude: self.saturated_institutions(),
             })
             .await?

@@ -4,6 +4,7 @@
 mod auth;
 mod crash;
 mod interop;
+mod multi;
 mod notify;
 mod props;
 mod receiver;
