@@ -13,6 +13,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use freewalker_domain::Clock;
+use freewalker_protocol::api::paths;
 use freewalker_protocol::retcode::RetCode;
 use freewalker_store::{Rules, Store, StoreOptions};
 use tokio::net::TcpListener;
@@ -138,6 +139,14 @@ async fn api_not_found() -> ApiError {
     )
 }
 
+/// Every API is `POST` (§1); other methods get a signed envelope too.
+async fn api_wrong_method() -> Response {
+    let mut response =
+        ApiError::new(RetCode::InvalidField, "every API is POST (§1)").into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -161,9 +170,20 @@ async fn metrics(State(state): State<AppState>) -> Response {
     state.metrics.render().into_response()
 }
 
-/// Records each API request's outcome.
+/// Records each API request's outcome. Unknown paths share one label, so a
+/// client cannot grow the metrics without bound.
 async fn count_requests(req: Request, next: Next) -> Response {
-    let path = req.uri().path().to_owned();
+    let path = match req.uri().path() {
+        p @ (paths::USER_SYNC
+        | paths::CUSTOMER_SYNC
+        | paths::ACCOUNT_QUERY
+        | paths::RECHARGE_APPLY
+        | paths::RECHARGE_QUERY
+        | paths::WITHDRAW_CONFIRM
+        | paths::WITHDRAW_QUERY) => p,
+        _ => "other",
+    }
+    .to_owned();
     let started = std::time::Instant::now();
     let response = next.run(req).await;
     let code = response
@@ -182,6 +202,7 @@ async fn count_requests(req: Request, next: Next) -> Response {
 pub fn router(state: AppState) -> Router {
     let api = api::router()
         .fallback(api_not_found)
+        .method_not_allowed_fallback(api_wrong_method)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             request_timeout,

@@ -342,6 +342,19 @@ async fn unknown_api_paths_get_a_signed_envelope(backend: Backend) {
         .unwrap();
     assert!(reply.signature_ok);
     assert_eq!(reply.envelope.unwrap().ret_code, "2003");
+    // Every API is POST: another method is refused in a signed envelope too.
+    let response = reqwest::get(format!("{}{}", app.base_url, paths::ACCOUNT_QUERY))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap();
+    let auth =
+        freewalker_protocol::headers::parse(|n| headers.get(n).and_then(|v| v.to_str().ok()))
+            .unwrap();
+    auth.verify(app.client.wallet_key(), &body).unwrap();
+    assert_eq!(auth.institution_id, "unknown");
+    assert!(String::from_utf8_lossy(&body).contains("POST"));
 }
 
 async fn sm2_institutions_are_authenticated_with_sm2(backend: Backend) {
