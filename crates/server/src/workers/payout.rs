@@ -143,6 +143,13 @@ pub struct PayoutRound {
     pub pending: usize,
 }
 
+/// What became of one claimed order.
+enum Handled {
+    Settled,
+    Pending,
+    Skipped,
+}
+
 /// The worker.
 #[derive(Debug, Clone)]
 pub struct PayoutWorker {
@@ -182,47 +189,73 @@ impl PayoutWorker {
             claimed: orders.len(),
             ..PayoutRound::default()
         };
-        for order in &orders {
-            match self
-                .channel
-                .submit(order, self.state.clock.now_millis())
-                .await
-            {
-                ChannelAnswer::Settled(outcome) => {
-                    let result = self
-                        .run_op(Op::SettleWithdrawal {
-                            order_no: order.order_no.clone(),
-                            account_no: order.terms.account_no.clone(),
-                            outcome: outcome.clone(),
-                        })
-                        .await;
-                    match result {
-                        Ok(_) => {
-                            round.settled += 1;
-                            metrics::counter!("freewalker_payouts_total", "status" => outcome.status().as_str()).increment(1);
-                            tracing::info!(order_no = %order.order_no, status = outcome.status().as_str(), "withdrawal settled");
-                        }
-                        // An operator settled it the other way meanwhile: theirs stands.
-                        Err(OpError::InvalidTransition { .. }) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                ChannelAnswer::Pending { recheck_at_ms } => {
-                    round.pending += 1;
-                    self.run_op(Op::ExtendPayoutLease {
-                        order_no: order.order_no.clone(),
-                        lease_until_ms: recheck_at_ms,
-                    })
-                    .await?;
+        // Every claimed order at once: the channel calls overlap, and the
+        // settlements queue together, so they share a transaction and a commit.
+        let mut handling = tokio::task::JoinSet::new();
+        for order in orders {
+            let worker = self.clone();
+            handling.spawn(async move { worker.hand_over(order).await });
+        }
+        let mut failure = None;
+        while let Some(done) = handling.join_next().await {
+            match done {
+                Ok(Ok(Handled::Settled)) => round.settled += 1,
+                Ok(Ok(Handled::Pending)) => round.pending += 1,
+                Ok(Ok(Handled::Skipped)) => {}
+                Ok(Err(e)) => failure = Some(e),
+                Err(e) => {
+                    failure = Some(OpError::Store(freewalker_store::StoreError::Database(
+                        format!("payout task failed: {e}"),
+                    )))
                 }
             }
         }
         if round.settled > 0 {
             self.state.wake_notifications.notify_one();
         }
-        Ok(round)
+        match failure {
+            // The orders not settled keep their lease and are taken up again.
+            Some(e) => Err(e),
+            None => Ok(round),
+        }
     }
 
+    /// Hands one claimed order to the channel and records what it said.
+    async fn hand_over(&self, order: WithdrawOrder) -> Result<Handled, OpError> {
+        match self
+            .channel
+            .submit(&order, self.state.clock.now_millis())
+            .await
+        {
+            ChannelAnswer::Settled(outcome) => {
+                let result = self
+                    .run_op(Op::SettleWithdrawal {
+                        order_no: order.order_no.clone(),
+                        account_no: order.terms.account_no.clone(),
+                        outcome: outcome.clone(),
+                    })
+                    .await;
+                match result {
+                    Ok(_) => {
+                        metrics::counter!("freewalker_payouts_total", "status" => outcome.status().as_str()).increment(1);
+                        tracing::info!(order_no = %order.order_no, status = outcome.status().as_str(), "withdrawal settled");
+                        Ok(Handled::Settled)
+                    }
+                    // An operator settled it the other way meanwhile: theirs stands.
+                    Err(OpError::InvalidTransition { .. }) => Ok(Handled::Skipped),
+                    Err(e) => Err(e),
+                }
+            }
+            ChannelAnswer::Pending { recheck_at_ms } => {
+                self.run_op(Op::ExtendPayoutLease {
+                    order_no: order.order_no.clone(),
+                    lease_until_ms: recheck_at_ms,
+                })
+                .await?;
+                Ok(Handled::Pending)
+            }
+        }
+    }
     /// Runs rounds until `shutdown` is cancelled.
     pub async fn run(self, shutdown: Shutdown) {
         loop {

@@ -581,8 +581,8 @@ impl Tx for PgTx<'_> {
     async fn due_payouts(&mut self, now_ms: i64, limit: u32) -> TxResult<Vec<WithdrawOrder>> {
         self.all(
             &format!(
-                "SELECT {} FROM withdraw_orders WHERE status = 'INIT' \
-                 OR (status = 'PROCESSING' AND (lease_until IS NULL OR lease_until <= $1)) \
+                "SELECT {} FROM withdraw_orders WHERE status IN ('INIT', 'PROCESSING') \
+                 AND (status = 'INIT' OR lease_until IS NULL OR lease_until <= $1) \
                  ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED",
                 rows::WITHDRAW_COLUMNS
             ),

@@ -455,8 +455,8 @@ impl Tx for SqliteTx<'_> {
     async fn due_payouts(&mut self, now_ms: i64, limit: u32) -> TxResult<Vec<WithdrawOrder>> {
         self.all(
             &format!(
-                "SELECT {} FROM withdraw_orders WHERE status = 'INIT' \
-                 OR (status = 'PROCESSING' AND (lease_until IS NULL OR lease_until <= ?1)) \
+                "SELECT {} FROM withdraw_orders WHERE status IN ('INIT', 'PROCESSING') \
+                 AND (status = 'INIT' OR lease_until IS NULL OR lease_until <= ?1) \
                  ORDER BY created_at LIMIT ?2",
                 rows::WITHDRAW_COLUMNS
             ),
@@ -497,7 +497,8 @@ impl Tx for SqliteTx<'_> {
             serde_json::to_string(exclude).map_err(|e| StoreError::Database(e.to_string()))?;
         self.all(
             &format!(
-                "SELECT {} FROM notifications WHERE status = 'PENDING' AND next_attempt_at <= ?1 \
+                "SELECT {} FROM notifications INDEXED BY notifications_due \
+                 WHERE status = 'PENDING' AND next_attempt_at <= ?1 \
                  AND (lease_until IS NULL OR lease_until <= ?1) \
                  AND institution_id NOT IN (SELECT value FROM json_each(?3)) \
                  ORDER BY next_attempt_at LIMIT ?2",
