@@ -252,7 +252,13 @@ impl SigningKey {
     /// ready for `Signature-Data`. RSA signatures are deterministic; SM2 signatures use a nonce
     /// derived from the key and the message (RFC 6979 style), which verifies like any other.
     pub fn sign(&self, body: &[u8]) -> Result<String, SignError> {
-        let digest = md5_hex(body);
+        self.sign_md5_hex(&md5_hex(body))
+    }
+
+    /// Signs an already computed `md5_hex(body)` (the 32 lowercase hex characters that are what
+    /// §2 signs). For a caller that looks the digest up first, e.g. in a cache of signatures:
+    /// an RSA signature of the same digest is always the same bytes.
+    pub fn sign_md5_hex(&self, digest: &str) -> Result<String, SignError> {
         let signature = match &self.inner {
             SigningInner::Rsa(pair) => {
                 let mut signature = vec![0_u8; pair.public_modulus_len()];

@@ -25,7 +25,7 @@ use crate::at_rest::AtRest;
 use crate::http::error::ApiError;
 use crate::http::institutions::InstitutionCache;
 use crate::http::rate_limit::RateLimiter;
-use crate::http::signing::sign_responses;
+use crate::http::signing::{SignatureCache, sign_responses};
 use crate::keys::{self, WalletKeys};
 use crate::settings::Settings;
 use crate::telemetry::Metrics;
@@ -40,6 +40,8 @@ pub struct AppInner {
     pub clock: Arc<dyn Clock>,
     pub institutions: InstitutionCache,
     pub rate_limiter: RateLimiter,
+    /// Signatures of recent response bodies (see [`SignatureCache`]).
+    pub signatures: SignatureCache,
     /// Wakes the payout worker when a withdrawal was confirmed.
     pub wake_payouts: Notify,
     /// Wakes the notification worker when an order became final.
@@ -108,6 +110,7 @@ impl AppState {
                 settings.institution_cache_ttl_ms,
             )),
             rate_limiter: RateLimiter::new(settings.rate_limit_rps),
+            signatures: SignatureCache::new(settings.signature_cache_entries),
             at_rest: AtRest::new(&data_key),
             keys,
             store,

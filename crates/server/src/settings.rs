@@ -94,6 +94,9 @@ pub struct Settings {
     /// `FREEWALKER_RATE_LIMIT_RPS`: requests per second per institution
     /// (0 = unlimited); beyond it, `4029`.
     pub rate_limit_rps: u32,
+    /// `FREEWALKER_SIGNATURE_CACHE_ENTRIES`: signatures of recent response
+    /// bodies kept for identical answers (0 turns the cache off).
+    pub signature_cache_entries: usize,
     /// `FREEWALKER_LOG_FORMAT`: `human` or `json`.
     pub log_format: LogFormat,
     /// `FREEWALKER_LIMITS__L1__SINGLE_RECHARGE` and so on: §5 limits in CNY.
@@ -126,6 +129,7 @@ struct Raw {
     institution_cache_ttl: Option<String>,
     request_timeout: Option<String>,
     rate_limit_rps: Option<String>,
+    signature_cache_entries: Option<String>,
     log_format: Option<String>,
     limits: RawLimits,
 }
@@ -356,6 +360,11 @@ impl Settings {
             )? as u64,
             request_timeout_ms: millis("request_timeout", raw.request_timeout, "30s")? as u64,
             rate_limit_rps: number("rate_limit_rps", raw.rate_limit_rps, 0)?,
+            signature_cache_entries: number(
+                "signature_cache_entries",
+                raw.signature_cache_entries,
+                8_192,
+            )?,
             log_format,
             limits,
         })
