@@ -2,11 +2,16 @@
 //!
 //! # Batching
 //!
-//! Commands queue on a bounded channel (back-pressure, as on SQLite). Each of
-//! [`StoreOptions::writers`] writer tasks takes the first queued command and
-//! everything else waiting (up to `executor::BATCH_COMMANDS_MAX`) and runs
-//! them in ONE transaction on one pooled connection, so a burst costs one
-//! commit (one WAL flush) instead of one per request. Answers go out only after
+//! Each of [`StoreOptions::writers`] writer tasks has its own bounded queue
+//! (back-pressure, as on SQLite). Commands on an account always go to the same
+//! writer (by a hash of the account number), so this process's writers never
+//! wait for each other's account locks; commands on no account are spread
+//! round-robin. A writer takes the first queued command and everything else
+//! waiting (up to `executor::BATCH_COMMANDS_MAX`) and runs them in ONE
+//! transaction on one pooled connection, so a burst costs one commit (one WAL
+//! flush) instead of one per request. Round trips are what a command costs
+//! here: a journal entry and its postings are one statement, and a batch
+//! fetches all the order numbers it may need in one. Answers go out only after
 //! `COMMIT` returns, so `0000` always means durable. If a command fails in the
 //! database (a constraint, a deadlock, a lost connection, a panic) or the
 //! commit fails, the transaction is rolled back — nothing of it took effect —
@@ -61,19 +66,20 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::{IsolationLevel, NoTls};
 
 use crate::commands::{self, Rules};
 use crate::error::{OpError, StoreError};
 use crate::executor::{self, BATCH_COMMANDS_MAX, Job, RETRIES_MAX};
-use crate::ops::{Command, Output};
+use crate::ops::{Command, Op, Output};
 use crate::query::{self, Query, QueryOutput};
-use crate::tx::Tx;
+use crate::tx::{Sequence, Tx};
 use crate::{StoreOptions, redact_url};
 
 pub use tx::PgTx;
@@ -104,7 +110,9 @@ const MIGRATIONS: &[(i64, &str, &str)] =
 /// A running PostgreSQL store.
 #[derive(Debug)]
 pub struct PgStore {
-    jobs: mpsc::Sender<Job>,
+    /// One queue per writer task.
+    jobs: Vec<mpsc::Sender<Job>>,
+    next_writer: AtomicUsize,
     pool: Pool,
 }
 
@@ -289,19 +297,43 @@ impl PgStore {
         migrate(&mut client, options.schema.as_deref()).await?;
         drop(client);
 
-        let (jobs, rx) = mpsc::channel(QUEUE_COMMANDS_MAX);
-        let rx = Arc::new(Mutex::new(rx));
         let rules = Arc::new(rules);
+        let mut jobs = Vec::with_capacity(options.writers);
         for _ in 0..options.writers {
-            tokio::spawn(writer_loop(pool.clone(), rx.clone(), rules.clone()));
+            let (tx, rx) = mpsc::channel(QUEUE_COMMANDS_MAX / options.writers.max(1));
+            jobs.push(tx);
+            tokio::spawn(writer_loop(pool.clone(), rx, rules.clone()));
         }
-        Ok(Self { jobs, pool })
+        Ok(Self {
+            jobs,
+            next_writer: AtomicUsize::new(0),
+            pool,
+        })
+    }
+
+    /// The writer a command goes to. Commands on one account always go to the
+    /// same writer, so this process's writers never wait for each other's
+    /// account locks (they would otherwise collide whenever two batches share
+    /// an account); commands that touch no account are spread round-robin.
+    fn writer_for(&self, cmd: &Command) -> &mpsc::Sender<Job> {
+        let n = self.jobs.len();
+        let i = match cmd.op.account_to_lock() {
+            Some(account) => {
+                // FNV-1a: stable and cheap; only the spread matters.
+                let h = account.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                });
+                (h % n as u64) as usize
+            }
+            None => self.next_writer.fetch_add(1, Ordering::Relaxed) % n,
+        };
+        &self.jobs[i]
     }
 
     /// Queues a command and waits for its committed outcome.
     pub async fn execute(&self, cmd: Command) -> Result<Output, OpError> {
         let (reply, answer) = oneshot::channel();
-        self.jobs
+        self.writer_for(&cmd)
             .send(Job { cmd, reply })
             .await
             .map_err(|_| StoreError::Closed)?;
@@ -326,24 +358,17 @@ impl PgStore {
     }
 }
 
-/// Takes batches off the queue until every sender is gone. Several writers
-/// share the queue; the one holding the receiver takes everything waiting.
-async fn writer_loop(pool: Pool, rx: Arc<Mutex<mpsc::Receiver<Job>>>, rules: Arc<Rules>) {
-    loop {
-        let batch = {
-            let mut rx = rx.lock().await;
-            let Some(first) = rx.recv().await else {
-                return;
-            };
-            let mut batch = vec![first];
-            while batch.len() < BATCH_COMMANDS_MAX {
-                match rx.try_recv() {
-                    Ok(job) => batch.push(job),
-                    Err(_) => break,
-                }
+/// Takes batches off its queue until every sender is gone: the first job and
+/// everything else waiting.
+async fn writer_loop(pool: Pool, mut rx: mpsc::Receiver<Job>, rules: Arc<Rules>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH_COMMANDS_MAX {
+            match rx.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
             }
-            batch
-        };
+        }
         run_batch(&pool, batch, &rules).await;
     }
 }
@@ -415,6 +440,23 @@ async fn try_transaction(
     }
 }
 
+/// How many values of each sequence a batch's commands may take, so they are
+/// fetched in one round trip.
+fn sequences_needed(cmds: &[&Command]) -> [(Sequence, usize); 3] {
+    let count = |f: fn(&Op) -> bool| cmds.iter().filter(|c| f(&c.op)).count();
+    [
+        (Sequence::User, count(|op| matches!(op, Op::UserSync(_)))),
+        (
+            Sequence::Recharge,
+            count(|op| matches!(op, Op::RechargeApply(_))),
+        ),
+        (
+            Sequence::Withdraw,
+            count(|op| matches!(op, Op::WithdrawConfirm(_))),
+        ),
+    ]
+}
+
 /// Locks the batch's accounts, then runs each command; stops at the first
 /// database failure (the transaction is then aborted and must roll back).
 async fn run_commands(
@@ -426,6 +468,9 @@ async fn run_commands(
     accounts.sort_unstable();
     accounts.dedup();
     tx.lock_accounts(&accounts).await?;
+    for (seq, count) in sequences_needed(cmds) {
+        tx.expect(seq, count);
+    }
     let mut results = Vec::with_capacity(cmds.len());
     for cmd in cmds {
         let result = catch_panic(commands::execute(tx, cmd, rules))

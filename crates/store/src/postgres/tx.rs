@@ -117,11 +117,35 @@ type Params<'p> = [&'p (dyn ToSql + Sync)];
 /// An open PostgreSQL transaction (the executor began it and will end it).
 pub struct PgTx<'t> {
     tx: &'t Transaction<'t>,
+    /// Sequence values fetched ahead for this transaction, by sequence.
+    prefetched: [Vec<i64>; 3],
+    /// How many values of each sequence the batch may need (see [`PgTx::expect`]).
+    expected: [usize; 3],
+}
+
+fn sequence_index(seq: Sequence) -> usize {
+    match seq {
+        Sequence::User => 0,
+        Sequence::Recharge => 1,
+        Sequence::Withdraw => 2,
+    }
 }
 
 impl<'t> PgTx<'t> {
     pub fn new(tx: &'t Transaction<'t>) -> Self {
-        Self { tx }
+        Self {
+            tx,
+            prefetched: Default::default(),
+            expected: [0; 3],
+        }
+    }
+
+    /// Tells the transaction that its commands may take up to `count` values of
+    /// `seq`: the first one fetches them all in one round trip. Values not used
+    /// (a command refused, or answered from an existing order) are simply
+    /// skipped: order numbers must be unique and never reused, not gap-free.
+    pub fn expect(&mut self, seq: Sequence, count: usize) {
+        self.expected[sequence_index(seq)] = count;
     }
 
     /// The row the statement returns, if any (more than one is an error).
@@ -236,14 +260,31 @@ impl Tx for PgTx<'_> {
     }
 
     async fn next_sequence(&mut self, seq: Sequence) -> TxResult<i64> {
+        let i = sequence_index(seq);
+        if let Some(value) = self.prefetched[i].pop() {
+            return Ok(value);
+        }
         let sql = match seq {
-            Sequence::User => "SELECT nextval('user_seq')",
-            Sequence::Recharge => "SELECT nextval('recharge_seq')",
-            Sequence::Withdraw => "SELECT nextval('withdraw_seq')",
+            Sequence::User => {
+                "SELECT nextval('user_seq') FROM generate_series(1::BIGINT, $1::BIGINT)"
+            }
+            Sequence::Recharge => {
+                "SELECT nextval('recharge_seq') FROM generate_series(1::BIGINT, $1::BIGINT)"
+            }
+            Sequence::Withdraw => {
+                "SELECT nextval('withdraw_seq') FROM generate_series(1::BIGINT, $1::BIGINT)"
+            }
         };
-        self.one(sql, &[], |r| r.i64(0))
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("{sql} returned nothing")))
+        let count = i64::try_from(self.expected[i].max(1)).unwrap_or(1);
+        self.expected[i] = 0;
+        let mut values = self.all(sql, &[&count], |r| r.i64(0)).await?;
+        // Handed out in increasing order.
+        values.sort_unstable_by(|a, b| b.cmp(a));
+        let value = values
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt(format!("{sql} returned nothing")))?;
+        self.prefetched[i] = values;
+        Ok(value)
     }
 
     async fn lock_accounts(&mut self, account_nos: &[&str]) -> TxResult<()> {
@@ -432,20 +473,26 @@ impl Tx for PgTx<'_> {
 
     async fn insert_entry(&mut self, entry: &JournalEntry, now_ms: i64) -> TxResult<()> {
         assert!(entry.is_balanced(), "refusing to write an unbalanced entry");
-        let entry_id = self
-            .one(
-                "INSERT INTO journal_entries (kind, order_no, created_at) VALUES ($1, $2, $3) RETURNING id",
-                &[&entry.kind.as_str(), &entry.order_no, &now_ms],
-                |r| r.i64(0),
-            )
-            .await?
-            .ok_or_else(|| StoreError::Database("journal entry id not returned".into()))?;
-        for (leg, p) in entry.postings.iter().enumerate() {
-            self.exec(
-                "INSERT INTO postings (entry_id, leg, account, currency, amount) VALUES ($1, $2, $3, $4, $5)",
-                &[&entry_id, &(leg as i64), &p.account.code(), &p.currency.code(), &p.amount_minor],
+        // The entry and all its postings in one statement (one round trip).
+        let legs: Vec<i64> = (0..entry.postings.len() as i64).collect();
+        let accounts: Vec<String> = entry.postings.iter().map(|p| p.account.code()).collect();
+        let currencies: Vec<&str> = entry.postings.iter().map(|p| p.currency.code()).collect();
+        let amounts: Vec<i64> = entry.postings.iter().map(|p| p.amount_minor).collect();
+        let written = self
+            .exec(
+                "WITH e AS (INSERT INTO journal_entries (kind, order_no, created_at) VALUES ($1, $2, $3) RETURNING id) \
+                 INSERT INTO postings (entry_id, leg, account, currency, amount) \
+                 SELECT e.id, p.leg, p.account, p.currency, p.amount FROM e, \
+                 unnest($4::BIGINT[], $5::TEXT[], $6::TEXT[], $7::BIGINT[]) AS p(leg, account, currency, amount)",
+                &[&entry.kind.as_str(), &entry.order_no, &now_ms, &legs, &accounts, &currencies, &amounts],
             )
             .await?;
+        if written != entry.postings.len() as u64 {
+            return Err(StoreError::Database(format!(
+                "journal entry of {}: {written} postings written of {}",
+                entry.order_no,
+                entry.postings.len()
+            )));
         }
         Ok(())
     }
