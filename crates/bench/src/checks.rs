@@ -17,8 +17,14 @@ use crate::plan::{Action, Plan};
 use crate::requests;
 use crate::setup::{Account, Target, concurrently};
 
-/// How long withdrawals may take to settle (frozen → paid out) after the run.
-pub const SETTLE_WAIT_MS: u64 = 10_000;
+/// How long the payouts may make no progress at all (no frozen balance going
+/// down) before the bench gives up waiting for them. Under a load beyond what
+/// the payout worker sustains, withdrawals are accepted faster than they are
+/// paid out and a backlog drains after the run; that is measured (the settle
+/// time is reported), not a failure, as long as it keeps draining.
+pub const SETTLE_STALL_MS: u64 = 15_000;
+/// The longest the bench waits for the backlog to drain.
+pub const SETTLE_WAIT_MS: u64 = 300_000;
 /// How often balances are read again while waiting.
 pub const SETTLE_POLL_MS: u64 = 250;
 /// Mismatching accounts listed in the report (all are counted).
@@ -173,13 +179,13 @@ pub struct BalanceCheck {
     /// there: money created or lost.
     pub wrong_available: u64,
     /// Of those, accounts whose available balance is right but some of whose
-    /// withdrawals were still frozen (not paid out) after [`SETTLE_WAIT_MS`]:
+    /// withdrawals were still frozen (not paid out) when the bench stopped waiting:
     /// the payout path did not keep up.
     pub unsettled: u64,
     /// The first [`MISMATCHES_LISTED_MAX`] of them, wrong available balances first.
     pub mismatches: Vec<BalanceMismatch>,
     /// How long it took for every frozen balance to reach zero, in ms (`None`
-    /// if some were still frozen after [`SETTLE_WAIT_MS`]).
+    /// if some were still frozen when the bench stopped waiting).
     pub settled_after_ms: Option<u64>,
     /// Money requests without an answer whose order was found and counted.
     pub unknown_outcomes_resolved: u64,
@@ -228,8 +234,9 @@ async fn balances(target: Arc<Target>, account_no: AccountNo) -> Result<(i64, i6
     Ok((amount("available_balance")?, amount("frozen_balance")?))
 }
 
-/// Reads every account until no balance is frozen (or [`SETTLE_WAIT_MS`] pass),
-/// then compares with setup + `moved`.
+/// Reads every account until no balance is frozen (or the payouts stall for
+/// [`SETTLE_STALL_MS`], or [`SETTLE_WAIT_MS`] pass), then compares with setup +
+/// `moved`.
 pub async fn check_balances(
     target: &Target,
     accounts: &[Account],
@@ -237,6 +244,8 @@ pub async fn check_balances(
 ) -> Result<BalanceCheck, BenchError> {
     let target = Arc::new(target.clone());
     let started = Instant::now();
+    let mut progress_at = Instant::now();
+    let mut frozen_total = i64::MAX;
     let mut read: Vec<Option<(i64, i64)>> = vec![None; accounts.len()];
     let settled_after_ms = loop {
         let pending: Vec<usize> = (0..accounts.len())
@@ -245,7 +254,9 @@ pub async fn check_balances(
         if pending.is_empty() {
             break Some(started.elapsed().as_millis() as u64);
         }
-        if started.elapsed() >= Duration::from_millis(SETTLE_WAIT_MS) {
+        if started.elapsed() >= Duration::from_millis(SETTLE_WAIT_MS)
+            || progress_at.elapsed() >= Duration::from_millis(SETTLE_STALL_MS)
+        {
             break None;
         }
         let fresh = concurrently(pending.clone(), CHECK_CONCURRENCY, |i| {
@@ -255,6 +266,11 @@ pub async fn check_balances(
         let still_frozen = fresh.iter().any(|(_, frozen)| *frozen != 0);
         for (i, b) in pending.into_iter().zip(fresh) {
             read[i] = Some(b);
+        }
+        let now_frozen: i64 = read.iter().flatten().map(|(_, frozen)| frozen).sum();
+        if now_frozen < frozen_total {
+            frozen_total = now_frozen;
+            progress_at = Instant::now();
         }
         if still_frozen {
             tokio::time::sleep(Duration::from_millis(SETTLE_POLL_MS)).await;

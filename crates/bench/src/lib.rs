@@ -157,16 +157,15 @@ pub async fn run(options: Options, settings: Settings) -> Result<Report, BenchEr
 
     let signatures = checks::verify_samples(&timed.samples, &target.wallet_public_pem)?;
     let moved = checks::money_moved(&target, &plan, &accounts, &timed.answers).await?;
-    let checks_started = Instant::now();
     let balances = checks::check_balances(&target, &accounts, &moved).await?;
     // Every accepted withdrawal ends in a result notification; they are counted
-    // (not required: delivery is asynchronous) within the same wait.
+    // (not required: delivery is asynchronous), waiting a little longer for them.
     let notifications_expected =
         moved.withdrawals + accounts.iter().filter(|a| a.withdrawal.is_some()).count() as u64;
     let notified = receiver
         .wait_for(
             notifications_expected,
-            checks_started + std::time::Duration::from_millis(checks::SETTLE_WAIT_MS),
+            Instant::now() + std::time::Duration::from_millis(checks::SETTLE_STALL_MS),
         )
         .await;
     let ledger = checks::verify_ledger(&target).await?;

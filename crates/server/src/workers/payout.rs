@@ -22,7 +22,11 @@ use crate::settings::PayoutChannelKind;
 use crate::workers::Shutdown;
 
 /// Orders claimed per round.
-pub const CLAIM_ORDERS_MAX: u32 = 64;
+pub const CLAIM_ORDERS_MAX: u32 = 128;
+/// Rounds running at once in one process. A round waits for its slowest
+/// settlement before claiming again; several rounds keep the channel and the
+/// database busy meanwhile (claims never overlap: a claimed order is leased).
+pub const ROUNDS_IN_FLIGHT: usize = 4;
 /// How long a claimed order is ours before another worker may take it over.
 pub const LEASE_MS: i64 = 30_000;
 /// How often the worker looks for work when nothing wakes it.
@@ -256,8 +260,16 @@ impl PayoutWorker {
             }
         }
     }
-    /// Runs rounds until `shutdown` is cancelled.
+    /// Runs [`ROUNDS_IN_FLIGHT`] loops of rounds until `shutdown` fires.
     pub async fn run(self, shutdown: Shutdown) {
+        let mut loops = tokio::task::JoinSet::new();
+        for _ in 0..ROUNDS_IN_FLIGHT {
+            loops.spawn(self.clone().run_rounds(shutdown.clone()));
+        }
+        while loops.join_next().await.is_some() {}
+    }
+
+    async fn run_rounds(self, shutdown: Shutdown) {
         loop {
             let busy = match self.run_once().await {
                 Ok(round) => round.claimed as u32 == CLAIM_ORDERS_MAX,
