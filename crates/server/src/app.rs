@@ -123,6 +123,23 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Runs an operation of the wallet itself (a worker's, an operator's): no
+    /// nonce, decided now.
+    pub async fn run_op(
+        &self,
+        op: freewalker_store::Op,
+    ) -> Result<freewalker_store::Output, freewalker_store::OpError> {
+        self.store
+            .execute(freewalker_store::Command {
+                nonce: None,
+                op,
+                now_ms: self.clock.now_millis(),
+            })
+            .await
+    }
+}
+
 /// A request still running after the request timeout is answered `9999`. What
 /// it queued may still commit; §6's `9999` promises only that the request is
 /// safe to retry as is, which idempotency (§7) and nonces make true.

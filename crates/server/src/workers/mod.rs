@@ -7,7 +7,7 @@ pub mod payout;
 
 use std::time::Duration;
 
-use freewalker_store::{Command, Op};
+use freewalker_store::Op;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -59,12 +59,7 @@ pub fn spawn_all(state: &AppState, shutdown: Shutdown) -> Result<JoinSet<()>, re
                 _ = sd.wait() => return,
                 _ = tokio::time::sleep(Duration::from_millis(NONCE_PURGE_MS)) => {}
             }
-            let cmd = Command {
-                nonce: None,
-                op: Op::PurgeNonces,
-                now_ms: s.clock.now_millis(),
-            };
-            if let Err(e) = s.store.execute(cmd).await {
+            if let Err(e) = s.run_op(Op::PurgeNonces).await {
                 tracing::warn!(error = %e, "nonce purge failed");
             }
         }

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use freewalker_protocol::api::NotificationAck;
 use freewalker_protocol::headers::AuthHeaders;
 use freewalker_store::model::{Attempt, DeliveryResult, Notification};
-use freewalker_store::{Command, Op, OpError, Output};
+use freewalker_store::{Op, OpError, Output};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -84,17 +84,6 @@ impl NotifyWorker {
         })
     }
 
-    async fn run_op(&self, op: Op) -> Result<Output, OpError> {
-        self.state
-            .store
-            .execute(Command {
-                nonce: None,
-                op,
-                now_ms: self.state.clock.now_millis(),
-            })
-            .await
-    }
-
     fn saturated_institutions(&self) -> Vec<String> {
         self.in_flight
             .lock()
@@ -115,6 +104,7 @@ impl NotifyWorker {
             return Ok(0);
         }
         let Output::Notifications(due) = self
+            .state
             .run_op(Op::ClaimNotifications {
                 limit: free as u32,
                 lease_ms: lease_ms(self.state.settings.notify_timeout_ms),
@@ -158,7 +148,8 @@ impl NotifyWorker {
             });
         }
         if !released.is_empty() {
-            self.run_op(Op::ReleaseNotifications { ids: released })
+            self.state
+                .run_op(Op::ReleaseNotifications { ids: released })
                 .await?;
         }
         Ok(started)
@@ -277,7 +268,11 @@ impl NotifyWorker {
             error,
             response_excerpt: excerpt,
         };
-        if let Err(e) = self.run_op(Op::RecordDelivery { attempt, result }).await {
+        if let Err(e) = self
+            .state
+            .run_op(Op::RecordDelivery { attempt, result })
+            .await
+        {
             // The lease will run out and the notification be tried again.
             tracing::error!(error = %e, order_no = %n.order_no, "could not record a delivery attempt");
         }

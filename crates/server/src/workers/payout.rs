@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use freewalker_domain::withdraw::PayoutOutcome;
 use freewalker_store::model::WithdrawOrder;
-use freewalker_store::{Command, Op, OpError, Output};
+use freewalker_store::{Op, OpError, Output};
 
 use crate::app::AppState;
 use crate::settings::PayoutChannelKind;
@@ -166,21 +166,11 @@ impl PayoutWorker {
         Self { state, channel }
     }
 
-    async fn run_op(&self, op: Op) -> Result<Output, OpError> {
-        self.state
-            .store
-            .execute(Command {
-                nonce: None,
-                op,
-                now_ms: self.state.clock.now_millis(),
-            })
-            .await
-    }
-
     /// Claims what is due and hands it to the channel; returns what it did.
     /// Tests call this to drain the queue instead of waiting.
     pub async fn run_once(&self) -> Result<PayoutRound, OpError> {
         let Output::Payouts(orders) = self
+            .state
             .run_op(Op::ClaimPayouts {
                 limit: CLAIM_ORDERS_MAX,
                 lease_ms: LEASE_MS,
@@ -233,6 +223,7 @@ impl PayoutWorker {
         {
             ChannelAnswer::Settled(outcome) => {
                 let result = self
+                    .state
                     .run_op(Op::SettleWithdrawal {
                         order_no: order.order_no.clone(),
                         account_no: order.terms.account_no.clone(),
@@ -251,11 +242,12 @@ impl PayoutWorker {
                 }
             }
             ChannelAnswer::Pending { recheck_at_ms } => {
-                self.run_op(Op::ExtendPayoutLease {
-                    order_no: order.order_no.clone(),
-                    lease_until_ms: recheck_at_ms,
-                })
-                .await?;
+                self.state
+                    .run_op(Op::ExtendPayoutLease {
+                        order_no: order.order_no.clone(),
+                        lease_until_ms: recheck_at_ms,
+                    })
+                    .await?;
                 Ok(Handled::Pending)
             }
         }
@@ -287,5 +279,96 @@ impl PayoutWorker {
                 _ = tokio::time::sleep(Duration::from_millis(POLL_MS)) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use freewalker_domain::fx::Rate;
+    use freewalker_domain::withdraw::WithdrawTerms;
+    use freewalker_protocol::api::{BranchInfo, OrderStatus};
+    use freewalker_protocol::currency::Currency;
+
+    fn order(order_no: &str, created_at_ms: i64) -> WithdrawOrder {
+        WithdrawOrder {
+            order_no: order_no.into(),
+            institution_id: "I".into(),
+            out_order_no: "O".into(),
+            terms: WithdrawTerms {
+                account_no: "8000000000000011".into(),
+                amount_fen: 100,
+                currency: Currency::CNY,
+                target_currency: Currency::CNY,
+                branch: BranchInfo {
+                    branch_no: "B".into(),
+                    branch_name: "N".into(),
+                    branch_address: "A".into(),
+                },
+            },
+            target_amount_minor: 100,
+            rate: Rate::IDENTITY,
+            rate_set_at_ms: 0,
+            notify_url: None,
+            remark: None,
+            status: OrderStatus::Processing,
+            fail_reason: None,
+            created_at_ms,
+            updated_at_ms: created_at_ms,
+            success_at_ms: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_simulated_channel_waits_then_answers_the_same_way_every_time() {
+        let always_fail = SimulatedChannel {
+            delay_ms: 2_000,
+            failure_rate: 1.0,
+        };
+        let o = order("W1", 10_000);
+        assert_eq!(
+            always_fail.submit(&o, 11_999).await,
+            ChannelAnswer::Pending {
+                recheck_at_ms: 12_000
+            }
+        );
+        assert!(matches!(
+            always_fail.submit(&o, 12_000).await,
+            ChannelAnswer::Settled(PayoutOutcome::Fail { .. })
+        ));
+        let never_fail = SimulatedChannel {
+            delay_ms: 0,
+            failure_rate: 0.0,
+        };
+        assert_eq!(
+            never_fail.submit(&o, 0).await,
+            ChannelAnswer::Pending {
+                recheck_at_ms: 10_000
+            }
+        );
+        assert_eq!(
+            never_fail.submit(&o, 10_000).await,
+            ChannelAnswer::Settled(PayoutOutcome::Success)
+        );
+
+        // A share of about `failure_rate` fails, and an order's answer never changes.
+        let some_fail = SimulatedChannel {
+            delay_ms: 0,
+            failure_rate: 0.3,
+        };
+        let mut failed = 0;
+        for i in 0..1_000 {
+            let o = order(&format!("W2026112600000000{i:04}"), 0);
+            let first = some_fail.submit(&o, 0).await;
+            assert_eq!(some_fail.submit(&o, 5).await, first);
+            failed += usize::from(matches!(
+                first,
+                ChannelAnswer::Settled(PayoutOutcome::Fail { .. })
+            ));
+        }
+        assert!(
+            (200..400).contains(&failed),
+            "{failed} of 1000 failed at a rate of 0.3"
+        );
     }
 }
