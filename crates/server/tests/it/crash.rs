@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use freewalker_protocol::api::{AccountNo, KycLevel, RechargeApplyRequest};
+use freewalker_protocol::api::{
+    AccountNo, CustomerSyncRequest, IdType, KycLevel, RechargeApplyRequest, UserSyncRequest,
+};
 use freewalker_protocol::currency::Currency;
 use freewalker_sdk::{Client, ClientConfig};
 use tokio::process::{Child, Command};
@@ -146,10 +148,7 @@ async fn acknowledged_recharges_survive_a_sigkill_exactly_once(backend: Backend)
 
     let mut wallet = start(&env, port).await;
     let client = client(dir.path(), port);
-    let app_like = Harness {
-        client: client.clone(),
-    };
-    let account = app_like.user().await;
+    let account = funded_user(&client, "crash-user", 0).await;
 
     // 16 senders stream recharges; each remembers what it sent and what was acknowledged.
     let sent: Arc<Mutex<Vec<(String, i64)>>> = Arc::default();
@@ -242,55 +241,73 @@ impl Drop for SchemaGuard {
     }
 }
 
-struct Harness {
-    client: Client,
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
-impl Harness {
-    async fn user(&self) -> String {
-        let env = self.client.new_envelope().unwrap();
-        let req = freewalker_protocol::api::UserSyncRequest {
+/// A user at KYC L2 holding `fen`, made through the API with `c`.
+pub async fn funded_user(c: &Client, out_user_id: &str, fen: i64) -> String {
+    let env = c.new_envelope().unwrap();
+    let user = UserSyncRequest {
+        institution_id: INST.into(),
+        out_user_id: out_user_id.into(),
+        name: "MULTI".into(),
+        nationality: "USA".into(),
+        id_type: IdType::Passport,
+        id_no: env.seal(&format!("M-{out_user_id}")).unwrap(),
+        id_expiry_date: None,
+        birth_date: None,
+        gender: None,
+        mobile: None,
+        email: None,
+    };
+    let account = c
+        .user_sync(&user, &env)
+        .await
+        .unwrap()
+        .envelope
+        .data
+        .unwrap()["account_no"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let kyc = CustomerSyncRequest {
+        institution_id: INST.into(),
+        account_no: AccountNo::parse(&account).unwrap(),
+        kyc_level: KycLevel::L2,
+        verified_time: now_secs(),
+        visa_type: None,
+        visa_expiry_date: None,
+        entry_date: None,
+        address: None,
+        occupation: None,
+    };
+    assert_eq!(
+        c.customer_sync(&kyc, None).await.unwrap().ret_code(),
+        "0000"
+    );
+    let mut left = fen;
+    let mut i = 0;
+    while left > 0 {
+        let part = left.min(5_000_000);
+        let r = RechargeApplyRequest {
             institution_id: INST.into(),
-            out_user_id: "crash-user".into(),
-            name: "CRASH TEST".into(),
-            nationality: "USA".into(),
-            id_type: freewalker_protocol::api::IdType::Passport,
-            id_no: env.seal("C1").unwrap(),
-            id_expiry_date: None,
-            birth_date: None,
-            gender: None,
-            mobile: None,
-            email: None,
-        };
-        let reply = self.client.user_sync(&req, &env).await.unwrap();
-        let account = reply.envelope.data.unwrap()["account_no"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let kyc = freewalker_protocol::api::CustomerSyncRequest {
-            institution_id: INST.into(),
+            out_order_no: format!("F-{out_user_id}-{i}"),
             account_no: AccountNo::parse(&account).unwrap(),
-            kyc_level: KycLevel::L2,
-            verified_time: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_secs() as i64,
-            visa_type: None,
-            visa_expiry_date: None,
-            entry_date: None,
-            address: None,
-            occupation: None,
+            amount: part,
+            currency: Currency::CNY,
+            pay_amount: None,
+            pay_method: None,
+            remark: None,
         };
-        assert_eq!(
-            self.client
-                .customer_sync(&kyc, None)
-                .await
-                .unwrap()
-                .ret_code(),
-            "0000"
-        );
-        account
+        assert_eq!(c.recharge_apply(&r).await.unwrap().ret_code(), "0000");
+        left -= part;
+        i += 1;
     }
+    account
 }
 
 crate::on_both_backends!(multi_thread: acknowledged_recharges_survive_a_sigkill_exactly_once);

@@ -7,85 +7,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use freewalker_protocol::api::{
-    AccountNo, BranchInfo, CustomerSyncRequest, IdType, KycLevel, RechargeApplyRequest,
-    UserSyncRequest, WithdrawConfirmRequest,
-};
+use freewalker_protocol::api::{AccountNo, BranchInfo, WithdrawConfirmRequest};
 use freewalker_protocol::currency::Currency;
 use freewalker_sdk::Client;
 
-use crate::crash::{SchemaGuard, client, free_port, operator, start, wallet_env};
+use crate::crash::{SchemaGuard, client, free_port, funded_user, operator, start, wallet_env};
 use crate::receiver::{Answer, Receiver};
 use crate::support::{INST, TestApp, fresh_schema, pg_url, repo_tests_dir};
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// A user at L2 holding `fen`, made through `c`.
-async fn funded_user(c: &Client, out_user_id: &str, fen: i64) -> String {
-    let env = c.new_envelope().unwrap();
-    let user = UserSyncRequest {
-        institution_id: INST.into(),
-        out_user_id: out_user_id.into(),
-        name: "MULTI".into(),
-        nationality: "USA".into(),
-        id_type: IdType::Passport,
-        id_no: env.seal(&format!("M-{out_user_id}")).unwrap(),
-        id_expiry_date: None,
-        birth_date: None,
-        gender: None,
-        mobile: None,
-        email: None,
-    };
-    let account = c
-        .user_sync(&user, &env)
-        .await
-        .unwrap()
-        .envelope
-        .data
-        .unwrap()["account_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let kyc = CustomerSyncRequest {
-        institution_id: INST.into(),
-        account_no: AccountNo::parse(&account).unwrap(),
-        kyc_level: KycLevel::L2,
-        verified_time: now_secs(),
-        visa_type: None,
-        visa_expiry_date: None,
-        entry_date: None,
-        address: None,
-        occupation: None,
-    };
-    assert_eq!(
-        c.customer_sync(&kyc, None).await.unwrap().ret_code(),
-        "0000"
-    );
-    let mut left = fen;
-    let mut i = 0;
-    while left > 0 {
-        let part = left.min(5_000_000);
-        let r = RechargeApplyRequest {
-            institution_id: INST.into(),
-            out_order_no: format!("F-{out_user_id}-{i}"),
-            account_no: AccountNo::parse(&account).unwrap(),
-            amount: part,
-            currency: Currency::CNY,
-            pay_amount: None,
-            pay_method: None,
-            remark: None,
-        };
-        assert_eq!(c.recharge_apply(&r).await.unwrap().ret_code(), "0000");
-        left -= part;
-        i += 1;
-    }
-    account
-}
 
 fn withdrawal(account: &str, out: &str, fen: i64) -> WithdrawConfirmRequest {
     WithdrawConfirmRequest {

@@ -376,44 +376,7 @@ async fn a_receiver_down_while_the_wallet_restarts_still_gets_it(backend: Backen
     let mut wallet = start(&env, port).await;
     let c = client(dir.path(), port);
     // A user with money, and a withdrawal paid out at once by the instant channel.
-    let envelope = c.new_envelope().unwrap();
-    let user = freewalker_protocol::api::UserSyncRequest {
-        institution_id: "INST0001".into(),
-        out_user_id: "u".into(),
-        name: "N".into(),
-        nationality: "USA".into(),
-        id_type: freewalker_protocol::api::IdType::Passport,
-        id_no: envelope.seal("X1").unwrap(),
-        id_expiry_date: None,
-        birth_date: None,
-        gender: None,
-        mobile: None,
-        email: None,
-    };
-    let account = c
-        .user_sync(&user, &envelope)
-        .await
-        .unwrap()
-        .envelope
-        .data
-        .unwrap()["account_no"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let recharge = freewalker_protocol::api::RechargeApplyRequest {
-        institution_id: "INST0001".into(),
-        out_order_no: "R1".into(),
-        account_no: AccountNo::parse(&account).unwrap(),
-        amount: 10_000,
-        currency: freewalker_protocol::currency::Currency::CNY,
-        pay_amount: None,
-        pay_method: None,
-        remark: None,
-    };
-    assert_eq!(
-        c.recharge_apply(&recharge).await.unwrap().ret_code(),
-        "0000"
-    );
+    let account = crate::crash::funded_user(&c, "u", 10_000).await;
     let mut w = freewalker_protocol::api::WithdrawConfirmRequest {
         institution_id: "INST0001".into(),
         out_order_no: "W1".into(),
