@@ -104,7 +104,11 @@ pub(crate) fn is_id_byte(b: u8) -> bool {
 }
 
 /// Parses a body into its top-level JSON object.
-pub(crate) fn parse_object(body: &[u8]) -> Result<Map<String, Value>, RequestError> {
+/// A JSON object, as request bodies are.
+pub type JsonMap = Map<String, Value>;
+
+/// Parses a body that must be a JSON object: `2001` otherwise.
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, RequestError> {
     // serde_json bounds nesting depth itself (128), so hostile bodies cannot exhaust the stack.
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),

@@ -4,7 +4,7 @@ use super::customer::KycLevel;
 use super::json::JsonObject;
 use super::limits::LimitsView;
 use super::status::UserStatus;
-use crate::fields::{Reader, RequestError, parse_object};
+use crate::fields::{FieldError, JsonMap, Reader, RequestError, parse_object};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
 use std::fmt;
 
@@ -101,8 +101,13 @@ pub struct AccountQueryRequest {
 impl AccountQueryRequest {
     /// Parses and validates a body.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let map = parse_object(body)?;
-        let r = Reader::new(&map);
+        Ok(Self::from_object(&parse_object(body)?)?)
+    }
+
+    /// Validates a body already parsed into a JSON object (for a caller that
+    /// looked at it first, so the body is parsed once).
+    pub fn from_object(map: &JsonMap) -> Result<Self, FieldError> {
+        let r = Reader::new(map);
         Ok(AccountQueryRequest {
             institution_id: r.required_institution_id()?,
             account_no: r.required_account_no("account_no")?,

@@ -5,7 +5,7 @@ use super::json::JsonObject;
 use super::limits::LimitsView;
 use super::sealed::Sealed;
 use crate::envelope::EnvelopeKey;
-use crate::fields::{FieldError, Reader, RequestError, parse_object};
+use crate::fields::{FieldError, JsonMap, Reader, RequestError, parse_object};
 use crate::time_format::{format_date, format_time};
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -57,8 +57,13 @@ pub struct CustomerSyncRequest {
 impl CustomerSyncRequest {
     /// Parses and validates a body.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let map = parse_object(body)?;
-        let r = Reader::new(&map);
+        Ok(Self::from_object(&parse_object(body)?)?)
+    }
+
+    /// Validates a body already parsed into a JSON object (for a caller that
+    /// looked at it first, so the body is parsed once).
+    pub fn from_object(map: &JsonMap) -> Result<Self, FieldError> {
+        let r = Reader::new(map);
         Ok(CustomerSyncRequest {
             institution_id: r.required_institution_id()?,
             account_no: r.required_account_no("account_no")?,

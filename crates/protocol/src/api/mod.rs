@@ -76,6 +76,8 @@ pub mod paths {
 pub trait ApiRequest: Sized {
     /// Parses and validates a raw body (`2001`, `2002`, `2003` on failure).
     fn from_json(body: &[u8]) -> Result<Self, RequestError>;
+    /// Validates a body already parsed into a JSON object (`2002`, `2003`).
+    fn from_object(map: &crate::fields::JsonMap) -> Result<Self, crate::fields::FieldError>;
     /// The compact JSON body, fields in the spec's order.
     fn to_json(&self) -> Vec<u8>;
     /// The body's `institution_id`, which must equal the header's (`1006`).
@@ -88,6 +90,12 @@ macro_rules! impl_api_request {
         impl $crate::api::ApiRequest for $name {
             fn from_json(body: &[u8]) -> Result<Self, $crate::fields::RequestError> {
                 <$name>::from_json(body)
+            }
+
+            fn from_object(
+                map: &$crate::fields::JsonMap,
+            ) -> Result<Self, $crate::fields::FieldError> {
+                <$name>::from_object(map)
             }
 
             fn to_json(&self) -> Vec<u8> {

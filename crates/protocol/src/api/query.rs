@@ -1,7 +1,7 @@
 //! The order query shared by recharge query (§4.4) and withdraw query (§4.6).
 
 use super::json::JsonObject;
-use crate::fields::{FieldError, Reader, RequestError, parse_object};
+use crate::fields::{FieldError, JsonMap, Reader, RequestError, parse_object};
 
 /// The longest wallet order number, in characters (`R…`/`W…`, at most 32).
 pub const ORDER_NO_CHARS_MAX: usize = 32;
@@ -26,13 +26,18 @@ pub type WithdrawQueryRequest = OrderQuery;
 impl OrderQuery {
     /// Parses and validates a body.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let map = parse_object(body)?;
-        let r = Reader::new(&map);
+        Ok(Self::from_object(&parse_object(body)?)?)
+    }
+
+    /// Validates a body already parsed into a JSON object (for a caller that
+    /// looked at it first, so the body is parsed once).
+    pub fn from_object(map: &JsonMap) -> Result<Self, FieldError> {
+        let r = Reader::new(map);
         let institution_id = r.required_institution_id()?;
         let out_order_no = r.optional_id("out_order_no")?;
         let order_no = optional_order_no(&r, "order_no")?;
         if out_order_no.is_none() && order_no.is_none() {
-            return Err(FieldError::missing("out_order_no or order_no").into());
+            return Err(FieldError::missing("out_order_no or order_no"));
         }
         Ok(OrderQuery {
             institution_id,

@@ -5,7 +5,7 @@ use super::json::JsonObject;
 use super::status::OrderStatus;
 use crate::amount::{Money, format_amount};
 use crate::currency::Currency;
-use crate::fields::{Reader, RequestError, parse_object};
+use crate::fields::{FieldError, JsonMap, Reader, RequestError, parse_object};
 use serde::{Deserialize, Serialize};
 
 /// The longest `remark`, in characters (S(256)).
@@ -49,8 +49,13 @@ pub struct RechargeApplyRequest {
 impl RechargeApplyRequest {
     /// Parses and validates a body.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let map = parse_object(body)?;
-        let r = Reader::new(&map);
+        Ok(Self::from_object(&parse_object(body)?)?)
+    }
+
+    /// Validates a body already parsed into a JSON object (for a caller that
+    /// looked at it first, so the body is parsed once).
+    pub fn from_object(map: &JsonMap) -> Result<Self, FieldError> {
+        let r = Reader::new(map);
         Ok(RechargeApplyRequest {
             institution_id: r.required_institution_id()?,
             out_order_no: r.required_id("out_order_no")?,

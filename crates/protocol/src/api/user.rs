@@ -6,7 +6,7 @@ use super::json::JsonObject;
 use super::sealed::Sealed;
 use super::status::UserStatus;
 use crate::envelope::EnvelopeKey;
-use crate::fields::{FieldError, Reader, RequestError, check_text, parse_object};
+use crate::fields::{FieldError, JsonMap, Reader, RequestError, check_text, parse_object};
 use crate::time_format::format_date;
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -81,8 +81,13 @@ pub struct UserSyncRequest {
 impl UserSyncRequest {
     /// Parses and validates a body.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let map = parse_object(body)?;
-        let r = Reader::new(&map);
+        Ok(Self::from_object(&parse_object(body)?)?)
+    }
+
+    /// Validates a body already parsed into a JSON object (for a caller that
+    /// looked at it first, so the body is parsed once).
+    pub fn from_object(map: &JsonMap) -> Result<Self, FieldError> {
+        let r = Reader::new(map);
         Ok(UserSyncRequest {
             institution_id: r.required_institution_id()?,
             out_user_id: r.required_id("out_user_id")?,

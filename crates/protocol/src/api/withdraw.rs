@@ -7,7 +7,7 @@ use super::recharge::REMARK_CHARS_MAX;
 use super::status::OrderStatus;
 use crate::amount::format_amount;
 use crate::currency::Currency;
-use crate::fields::{FieldError, Reader, RequestError, check_text, parse_object};
+use crate::fields::{FieldError, JsonMap, Reader, RequestError, check_text, parse_object};
 use serde::{Deserialize, Serialize};
 
 /// The longest `branch_info.branch_no`, in characters (S(32)).
@@ -77,8 +77,13 @@ pub struct WithdrawConfirmRequest {
 impl WithdrawConfirmRequest {
     /// Parses and validates a body.
     pub fn from_json(body: &[u8]) -> Result<Self, RequestError> {
-        let map = parse_object(body)?;
-        let r = Reader::new(&map);
+        Ok(Self::from_object(&parse_object(body)?)?)
+    }
+
+    /// Validates a body already parsed into a JSON object (for a caller that
+    /// looked at it first, so the body is parsed once).
+    pub fn from_object(map: &JsonMap) -> Result<Self, FieldError> {
+        let r = Reader::new(map);
         Ok(WithdrawConfirmRequest {
             institution_id: r.required_institution_id()?,
             out_order_no: r.required_id("out_order_no")?,

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use freewalker_protocol::api::{ApiRequest, Envelope, paths};
 use freewalker_protocol::envelope::EnvelopeKey;
-use freewalker_protocol::fields::FieldError;
+use freewalker_protocol::fields::{FieldError, parse_object};
 use freewalker_protocol::retcode::RetCode;
 use freewalker_store::ops::NonceClaim;
 use freewalker_store::{Command, Op, OpError, Output};
@@ -45,14 +45,9 @@ pub fn ok(data: impl Serialize) -> Response {
 /// Parses the body as `R`: `2001` if it is not a JSON object, `1006` if its
 /// `institution_id` is not the header's, then `2002`/`2003` for its fields.
 fn parse_body<R: ApiRequest>(signed: &SignedRequest) -> Result<R, ApiError> {
-    let value: serde_json::Value = serde_json::from_slice(&signed.body)
-        .map_err(|_| ApiError::new(RetCode::InvalidJson, "the body is not valid JSON"))?;
-    let Some(object) = value.as_object() else {
-        return Err(ApiError::new(
-            RetCode::InvalidJson,
-            "the body is not a JSON object",
-        ));
-    };
+    // Parsed once: the object is checked for `institution_id` here, then read
+    // field by field.
+    let object = parse_object(&signed.body)?;
     if let Some(body_id) = object.get("institution_id").and_then(|v| v.as_str())
         && body_id != signed.headers.institution_id
     {
@@ -64,7 +59,7 @@ fn parse_body<R: ApiRequest>(signed: &SignedRequest) -> Result<R, ApiError> {
             ),
         ));
     }
-    Ok(R::from_json(&signed.body)?)
+    Ok(R::from_object(&object)?)
 }
 
 /// The envelope key of the request's sensitive fields; without a usable
